@@ -1,0 +1,107 @@
+/** Connecting a protocol from a factory to a new stream transport. */
+
+import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
+import type { ByteChannel } from "../transports/_channel.ts";
+import {
+  type StreamMode,
+  type StreamProtocol,
+  StreamTransport,
+  type StreamTransportInit,
+} from "../transports/_stream_transport.ts";
+import type { Address } from "../transports/transport.ts";
+
+/** Calls `factory`, checking that it is a function that makes an object. */
+export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, method: string): P {
+  if (typeof factory !== "function") {
+    throw new TypeError(`${method}: 'factory' must be a function that makes a protocol`);
+  }
+  const protocol = factory();
+  if (typeof protocol !== "object" || protocol === null) {
+    throw new TypeError(`${method}: the protocol factory returned ${protocol}, not an object`);
+  }
+  return protocol;
+}
+
+/** Options for {@linkcode openStream}. */
+export interface OpenStreamOptions {
+  mode?: StreamMode;
+  onLost?: StreamTransportInit["onLost"];
+}
+
+/**
+ * Makes the protocol, the transport over `channel`, and calls
+ * `connectionMade`, for a loop method that returns `[transport, protocol]`:
+ * on any failure the channel is released and the error thrown.
+ */
+export function openStream<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  method: string,
+  channel: ByteChannel,
+  extra: Record<string, unknown>,
+  options: OpenStreamOptions = {},
+): [StreamTransport, P] {
+  const [transport, protocol, failure] = startStream(
+    loop,
+    factory,
+    method,
+    channel,
+    extra,
+    options,
+  );
+  if (failure) throw failure;
+  return [transport, protocol];
+}
+
+/**
+ * As {@linkcode openStream}, for a server's accepted connection: an error
+ * thrown by `connectionMade` went to the exception handler and tore the
+ * transport down, so it is returned rather than thrown.
+ */
+export function startStream<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  method: string,
+  channel: ByteChannel,
+  extra: Record<string, unknown>,
+  options: OpenStreamOptions = {},
+): [StreamTransport, P, Error | null] {
+  let protocol: P;
+  try {
+    protocol = makeProtocol(factory, method);
+  } catch (err) {
+    channel.close();
+    throw err;
+  }
+  const transport = new StreamTransport({
+    loop,
+    channel,
+    protocol: protocol as StreamProtocol,
+    extra,
+    ...options,
+  });
+  return [transport, protocol, transport.start()];
+}
+
+/** A Deno address as asyncio spells it: `[host, port]`, or a Unix socket path. */
+export function toAddress(addr: Deno.Addr): Address | undefined {
+  switch (addr.transport) {
+    case "tcp":
+    case "udp":
+      return [addr.hostname, addr.port];
+    case "unix":
+    case "unixpacket":
+      return addr.path ?? "";
+    default:
+      return undefined;
+  }
+}
+
+/** The extra info of a socket connection: `socket`, `sockname`, `peername`. */
+export function socketExtra(conn: Deno.Conn): Record<string, unknown> {
+  return {
+    socket: conn,
+    sockname: toAddress(conn.localAddr),
+    peername: toAddress(conn.remoteAddr),
+  };
+}

@@ -1,0 +1,200 @@
+/** TCP: `createConnection`, `createServer`, `connectAcceptedSocket`. */
+
+import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
+import { type AcceptHandler, Server } from "./server.ts";
+import { openStream, socketExtra, startStream } from "./_open_stream.ts";
+import {
+  checkBoolean,
+  checkHost,
+  checkNetAddress,
+  checkOptions,
+  checkPort,
+  checkSeconds,
+  hasUnstableNet,
+} from "./_validate.ts";
+import { ConnChannel } from "../transports/_conn_channel.ts";
+import { connectFrom } from "../transports/_node_socket_channel.ts";
+import type { NetAddress, Transport } from "../transports/transport.ts";
+
+/** Options of {@linkcode EventLoop.createConnection}, asyncio's keywords in camelCase. */
+export interface CreateConnectionOptions {
+  /** The local `[host, port]` to bind before connecting (port 0: any). */
+  localAddr?: NetAddress;
+  /** An already connected `Deno.Conn` to use instead of `host` and `port`. */
+  sock?: Deno.Conn;
+  /**
+   * Seconds to wait for one attempt before starting the next, for a host
+   * name that resolves to several addresses (RFC 8305). Default 0.25.
+   */
+  happyEyeballsDelay?: number;
+}
+
+/** Options of {@linkcode EventLoop.createServer}. */
+export interface CreateServerOptions {
+  /** The listen queue length (Deno's default: 511). */
+  backlog?: number;
+  /** Sets `SO_REUSEPORT` (Linux); needs Deno's `--unstable-net` flag. */
+  reusePort?: boolean;
+  /** Start accepting at once (default `true`); else call `startServing()`. */
+  startServing?: boolean;
+  /** An existing `Deno.Listener` to serve instead of `host` and `port`. */
+  sock?: Deno.Listener;
+}
+
+/** Options of {@linkcode EventLoop.connectAcceptedSocket}. */
+export type ConnectAcceptedSocketOptions = Record<never, never>;
+
+/** Deno's own happy-eyeballs attempt delay, which asyncio leaves to the caller. */
+const DEFAULT_HAPPY_EYEBALLS_DELAY = 0.25;
+
+function setNoDelay(conn: Deno.Conn): void {
+  if (conn.localAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+}
+
+function checkConn(sock: unknown, method: string): Deno.Conn {
+  if (typeof sock !== "object" || sock === null || typeof (sock as Deno.Conn).read !== "function") {
+    throw new TypeError(`${method}: 'sock' must be a Deno.Conn`);
+  }
+  return sock as Deno.Conn;
+}
+
+export async function createConnection<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  host: string | null | undefined,
+  port: number | null | undefined,
+  opts: CreateConnectionOptions,
+): Promise<[Transport, P]> {
+  const method = "createConnection";
+  checkOptions(opts, method);
+  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
+  if (opts.sock !== undefined) {
+    if (host != null || port != null) {
+      throw new TypeError(`${method}: 'host'/'port' and 'sock' cannot be given together`);
+    }
+    const conn = checkConn(opts.sock, method);
+    setNoDelay(conn);
+    return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+  }
+  if (host == null || port == null) {
+    throw new TypeError(`${method}: 'host' and 'port' were not given and no 'sock' was given`);
+  }
+  const hostname = checkHost(host, method);
+  checkPort(port, method, false);
+  const delay = opts.happyEyeballsDelay === undefined
+    ? DEFAULT_HAPPY_EYEBALLS_DELAY
+    : checkSeconds(opts.happyEyeballsDelay, method, "happyEyeballsDelay", true);
+  if (opts.localAddr !== undefined) {
+    const local = checkNetAddress(opts.localAddr, method, "localAddr", true);
+    const [channel, extra] = await connectFrom(hostname, port, local);
+    return openStream(loop, factory, method, channel, extra);
+  }
+  const conn = await Deno.connect({
+    hostname,
+    port,
+    autoSelectFamily: true,
+    autoSelectFamilyAttemptDelay: Math.max(10, Math.round(delay * 1000)),
+  });
+  setNoDelay(conn);
+  return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+}
+
+export async function createServer<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  host: string | string[] | null | undefined,
+  port: number | null | undefined,
+  opts: CreateServerOptions,
+): Promise<Server> {
+  const method = "createServer";
+  checkOptions(opts, method);
+  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
+  const startServing = opts.startServing === undefined
+    ? true
+    : checkBoolean(opts.startServing, method, "startServing");
+  let listeners: Deno.Listener[];
+  if (opts.sock !== undefined) {
+    if (host != null || port != null) {
+      throw new TypeError(`${method}: 'host'/'port' and 'sock' cannot be given together`);
+    }
+    const sock = opts.sock;
+    if (typeof sock !== "object" || sock === null || typeof sock.accept !== "function") {
+      throw new TypeError(`${method}: 'sock' must be a Deno.Listener`);
+    }
+    listeners = [sock];
+  } else {
+    listeners = listenAll(host, port, opts, method);
+  }
+  const accept: AcceptHandler = (conn, onLost) => {
+    setNoDelay(conn);
+    const channel = new ConnChannel(conn);
+    const [transport] = startStream(loop, factory, method, channel, socketExtra(conn), { onLost });
+    return Promise.resolve(transport);
+  };
+  const server = new Server(loop, listeners, accept);
+  if (startServing) await server.startServing();
+  return server;
+}
+
+function listenAll(
+  host: string | string[] | null | undefined,
+  port: number | null | undefined,
+  opts: CreateServerOptions,
+  method: string,
+): Deno.Listener[] {
+  const hosts = host == null ? ["0.0.0.0"] : Array.isArray(host) ? host : [host];
+  if (hosts.length === 0) throw new TypeError(`${method}: 'host' must not be an empty list`);
+  hosts.forEach((h, i) => checkHost(h, method, Array.isArray(host) ? `host[${i}]` : "host"));
+  const listenPort = port == null ? 0 : checkPort(port, method, true);
+  const backlog = opts.backlog;
+  if (backlog !== undefined) {
+    if (typeof backlog !== "number") {
+      throw new TypeError(`${method}: 'backlog' must be a number, got ${typeof backlog}`);
+    }
+    if (!Number.isInteger(backlog) || backlog < 1) {
+      throw new RangeError(`${method}: 'backlog' must be a positive integer, got ${backlog}`);
+    }
+  }
+  const reusePort = opts.reusePort === undefined
+    ? false
+    : checkBoolean(opts.reusePort, method, "reusePort");
+  if (reusePort && !hasUnstableNet()) {
+    throw new Deno.errors.NotSupported(
+      `${method}: 'reusePort' needs Deno's --unstable-net flag (run again with --unstable-net)`,
+    );
+  }
+  const listeners: Deno.Listener[] = [];
+  try {
+    for (const hostname of hosts) {
+      listeners.push(Deno.listen({
+        hostname,
+        port: listenPort,
+        tcpBacklog: backlog,
+        ...(reusePort ? { reusePort } : {}),
+      }));
+    }
+  } catch (err) {
+    for (const listener of listeners) listener.close();
+    throw err;
+  }
+  return listeners;
+}
+
+export function connectAcceptedSocket<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  sock: Deno.Conn,
+  opts: ConnectAcceptedSocketOptions,
+): Promise<[Transport, P]> {
+  const method = "connectAcceptedSocket";
+  try {
+    checkOptions(opts, method);
+    const conn = checkConn(sock, method);
+    setNoDelay(conn);
+    return Promise.resolve(
+      openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn)),
+    );
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}

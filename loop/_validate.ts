@@ -1,0 +1,87 @@
+/** Argument checks shared by the loop methods: each error names the argument. */
+
+/** `opts` must be an object (or omitted). */
+export function checkOptions(opts: unknown, method: string): void {
+  if (opts !== undefined && (typeof opts !== "object" || opts === null)) {
+    throw new TypeError(
+      `${method}: 'opts' must be an object, got ${opts === null ? "null" : typeof opts}`,
+    );
+  }
+}
+
+/** A TCP or UDP port: an integer in 0..65535 (1..65535 unless `allowZero`). */
+export function checkPort(
+  port: unknown,
+  method: string,
+  allowZero: boolean,
+  name = "port",
+): number {
+  if (typeof port !== "number") {
+    throw new TypeError(`${method}: '${name}' must be a number, got ${typeof port}`);
+  }
+  const min = allowZero ? 0 : 1;
+  if (!Number.isInteger(port) || port < min || port > 65535) {
+    throw new RangeError(
+      `${method}: '${name}' must be an integer from ${min} to 65535, got ${port}`,
+    );
+  }
+  return port;
+}
+
+/** A non-empty host name or address string. */
+export function checkHost(host: unknown, method: string, name = "host"): string {
+  if (typeof host !== "string") {
+    throw new TypeError(`${method}: '${name}' must be a string, got ${typeof host}`);
+  }
+  if (host.length === 0) throw new TypeError(`${method}: '${name}' must not be empty`);
+  return host;
+}
+
+/** A duration in seconds: a finite number > 0 (>= 0 if `allowZero`). */
+export function checkSeconds(
+  value: unknown,
+  method: string,
+  name: string,
+  allowZero = false,
+): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`${method}: '${name}' must be a number of seconds, got ${typeof value}`);
+  }
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(
+      `${method}: '${name}' must be a finite number of seconds > ${
+        allowZero ? "= " : ""
+      }0, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** A boolean flag. */
+export function checkBoolean(value: unknown, method: string, name: string): boolean {
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${method}: '${name}' must be a boolean, got ${typeof value}`);
+  }
+  return value;
+}
+
+/** An `[host, port]` address. */
+export function checkNetAddress(
+  value: unknown,
+  method: string,
+  name: string,
+  allowZeroPort: boolean,
+): [string, number] {
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new TypeError(`${method}: '${name}' must be a [host, port] pair`);
+  }
+  return [
+    checkHost(value[0], method, `${name}[0]`),
+    checkPort(value[1], method, allowZeroPort, `${name}[1]`),
+  ];
+}
+
+/** Whether Deno runs with `--unstable-net`, which some socket options need. */
+export function hasUnstableNet(): boolean {
+  return typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
+}
