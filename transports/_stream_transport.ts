@@ -40,6 +40,14 @@ export interface StreamTransportInit {
 
 /** asyncio's `max_size`: the most one read asks for. */
 const READ_SIZE = 256 * 1024;
+/**
+ * A `Protocol`'s reads land in slabs of this size and are handed over as
+ * views: fresh memory per read costs more than the read itself, and one
+ * allocation per four full reads measured fastest (larger slabs fault more).
+ */
+const SLAB_SIZE = 1024 * 1024;
+/** Reads smaller than this are copied out, so the slab space is reused and not pinned. */
+const COPY_BELOW = 16 * 1024;
 /** A written-out write buffer larger than this is dropped rather than kept for reuse. */
 const MAX_RETAINED_WRITE_BUFFER = 1024 * 1024;
 const MIN_WRITE_BUFFER = 16 * 1024;
@@ -75,7 +83,10 @@ export class StreamTransport extends Transport {
 
   #reader: Promise<void> | null = null;
   #held: HeldRead | null = null;
-  #readBuffer: Uint8Array | null = null;
+  /** Where a `Protocol`'s reads land: `#readView` is the free part of `#slab` from `#slabOffset`. */
+  #slab: Uint8Array = EMPTY;
+  #slabOffset = 0;
+  #readView: Uint8Array | null = null;
 
   /** Writes are appended here, then sent from here by `#flush`. */
   #fill: Uint8Array = EMPTY;
@@ -157,8 +168,10 @@ export class StreamTransport extends Transport {
     this.#startReading();
   }
 
+  /** Starts the read loop unless it runs or has nothing to do (it must not end synchronously). */
   #startReading(): void {
-    if (this.#reader === null && !this.#eofReceived) this.#reader = this.#readLoop();
+    if (this.#reader !== null || this.#eofReceived || this.#paused || this.#closing) return;
+    this.#reader = this.#readLoop();
   }
 
   /**
@@ -203,7 +216,12 @@ export class StreamTransport extends Transport {
   }
 
   #ownBuffer(): Uint8Array {
-    return this.#readBuffer ??= new Uint8Array(READ_SIZE);
+    if (this.#readView !== null) return this.#readView;
+    if (this.#slab.length - this.#slabOffset < READ_SIZE) {
+      this.#slab = new Uint8Array(SLAB_SIZE);
+      this.#slabOffset = 0;
+    }
+    return this.#readView = this.#slab.subarray(this.#slabOffset, this.#slabOffset + READ_SIZE);
   }
 
   #protocolBuffer(): Uint8Array | null {
@@ -236,14 +254,15 @@ export class StreamTransport extends Transport {
   }
 
   /**
-   * The received bytes as an array the protocol owns: a big read hands over
-   * the read buffer itself (a new one is made for the next read), a small
-   * one is copied out so the buffer is reused.
+   * The received bytes as an array the protocol owns: a small read is copied
+   * out and its slab space reused; a larger one is handed over as a view of
+   * the slab, which the next read never touches.
    */
   #takeReceived(buffer: Uint8Array, count: number): Uint8Array {
-    if (count * 2 < buffer.length) return buffer.slice(0, count);
-    this.#readBuffer = null;
-    return count === buffer.length ? buffer : buffer.subarray(0, count);
+    if (count < COPY_BELOW) return buffer.slice(0, count);
+    this.#slabOffset += count;
+    this.#readView = null;
+    return buffer.subarray(0, count);
   }
 
   /** Copies bytes read before a switch to a buffered protocol into its buffers. */
@@ -310,6 +329,7 @@ export class StreamTransport extends Transport {
     if (chunks === null || typeof chunks !== "object" || !(Symbol.iterator in chunks)) {
       throw new TypeError("writelines: 'chunks' must be an iterable of Uint8Array");
     }
+    if (this.#eofWritten) throw new InvalidStateError("writelines: cannot write after writeEof()");
     const all = Array.from(
       chunks,
       (chunk, i) => this.#checkWrite(chunk, `writelines: 'chunks[${i}]'`),
@@ -399,6 +419,36 @@ export class StreamTransport extends Transport {
       this.#writer = null;
     }
     if (this.#closing) this.#teardown(null);
+  }
+
+  /**
+   * Takes the channel out of the transport without `connectionLost`, for an
+   * upgrade in place (`startTls`): reading stops, the read in flight and the
+   * write buffer finish, then the transport ends as if closed and its owner
+   * is told. Resolves the channel with the bytes read but not yet delivered
+   * (`null` if that read hit EOF); rejects if the transport closes first.
+   */
+  async detachChannel(): Promise<{ channel: ByteChannel; unread: Uint8Array | null }> {
+    if (this.#closing) throw new InvalidStateError("detachChannel: the transport is closing");
+    this.#paused = true;
+    while (this.#reader !== null || this.#writer !== null) {
+      await this.#reader;
+      await this.#writer;
+    }
+    if (this.#closing) throw new InvalidStateError("detachChannel: the transport was closed");
+    this.#closing = true;
+    this.#lost = true;
+    const held = this.#held;
+    this.#held = null;
+    this.#fill = EMPTY;
+    this.#spare = null;
+    this.#onLost?.(this, null);
+    const unread = held === null
+      ? EMPTY
+      : held.count === null
+      ? null
+      : held.buffer.slice(0, held.count);
+    return { channel: this.#channel, unread };
   }
 
   #callFlowControl(callback: "pauseWriting" | "resumeWriting"): void {

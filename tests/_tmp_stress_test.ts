@@ -1,0 +1,423 @@
+/**
+ * Model-based tests of the stream transport: fast-check drives random
+ * sequences of calls from both ends of a connection, over the ops channel
+ * (real TCP on 127.0.0.1) and over the streams channel (the test kit's
+ * in-memory pair), then checks the invariants the spec and DESIGN.md
+ * promise. Shrunk counterexamples found on the way are kept as regular tests
+ * at the end of the file.
+ */
+
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  BufferedProtocol,
+  type ExceptionContext,
+  getRunningLoop,
+  InvalidStateError,
+  type Transport,
+} from "../mod.ts";
+import {
+  createTransportPair,
+  type RecordedEvent,
+  RecordingProtocol,
+  simulatePeerReset,
+  withTimeout,
+} from "../testing.ts";
+
+const loop = getRunningLoop();
+const WAIT_MS = 5000;
+
+/** Byte `i` of every side's outgoing stream, so order and loss are checkable. */
+function patternAt(offset: number): number {
+  return offset % 251;
+}
+
+function pattern(offset: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = patternAt(offset + i);
+  return bytes;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Also checks the watermark rules at the moment flow control calls back. */
+class ModelProtocol extends RecordingProtocol {
+  readonly violations: string[] = [];
+  keepOpen: boolean;
+
+  constructor(keepOpen: boolean) {
+    super();
+    this.keepOpen = keepOpen;
+  }
+
+  override eofReceived(): boolean {
+    super.eofReceived();
+    return this.keepOpen;
+  }
+
+  override pauseWriting(): void {
+    super.pauseWriting();
+    const [, high] = this.transport!.getWriteBufferLimits();
+    const size = this.transport!.getWriteBufferSize();
+    if (!(size > high)) this.violations.push(`pauseWriting() with ${size} buffered, high ${high}`);
+  }
+
+  override resumeWriting(): void {
+    super.resumeWriting();
+    const [low] = this.transport!.getWriteBufferLimits();
+    const size = this.transport!.getWriteBufferSize();
+    if (!(size <= low)) this.violations.push(`resumeWriting() with ${size} buffered, low ${low}`);
+  }
+}
+
+type Side = 0 | 1;
+type Op =
+  | { kind: "write"; side: Side; size: number }
+  | { kind: "writelines"; side: Side; sizes: number[] }
+  | { kind: "writeEof" | "pauseReading" | "resumeReading" | "close" | "abort"; side: Side }
+  | { kind: "limits"; side: Side; high?: number; low?: number }
+  | { kind: "reset"; side: Side }
+  | { kind: "wait"; ms: number };
+
+const sideArb = fc.constantFrom<Side>(0, 1);
+const sizeArb = fc.oneof(
+  fc.integer({ min: 0, max: 64 }),
+  fc.integer({ min: 1, max: 80_000 }),
+  fc.integer({ min: 1, max: 300_000 }),
+);
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    arbitrary: fc.record({ kind: fc.constant("write" as const), side: sideArb, size: sizeArb }),
+    weight: 6,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("writelines" as const),
+      side: sideArb,
+      sizes: fc.array(sizeArb, { maxLength: 4 }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constantFrom("writeEof" as const, "pauseReading" as const, "resumeReading" as const),
+      side: sideArb,
+    }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constantFrom("close" as const, "abort" as const),
+      side: sideArb,
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("limits" as const),
+      side: sideArb,
+      high: fc.option(fc.integer({ min: 0, max: 200_000 }), { nil: undefined }),
+      low: fc.option(fc.integer({ min: 0, max: 50_000 }), { nil: undefined }),
+    }).filter(({ high, low }) => high === undefined || low === undefined || high >= low),
+    weight: 2,
+  },
+  { arbitrary: fc.record({ kind: fc.constant("reset" as const), side: sideArb }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("wait" as const),
+      ms: fc.integer({ min: 0, max: 3 }),
+    }),
+    weight: 4,
+  },
+);
+
+/** What the model knows of one end. */
+interface EndModel {
+  transport: Transport;
+  protocol: ModelProtocol;
+  /** Bytes accepted by `write()`/`writelines()`: the next pattern offset. */
+  written: number;
+  eofWritten: boolean;
+  aborted: boolean;
+  /** `close()` called by the random phase (not the final one). */
+  closed: boolean;
+}
+
+/** A connection under test: two ends, and how to reset one end's peer. */
+interface Harness {
+  ends: [EndModel, EndModel];
+  reset(victim: Side): Promise<void>;
+  release(): Promise<void>;
+}
+
+function endModel([transport, protocol]: [Transport, ModelProtocol]): EndModel {
+  return { transport, protocol, written: 0, eofWritten: false, aborted: false, closed: false };
+}
+
+async function memoryHarness(keep: [boolean, boolean]): Promise<Harness> {
+  const [a, b] = await createTransportPair(
+    () => new ModelProtocol(keep[0]),
+    () => new ModelProtocol(keep[1]),
+  );
+  const ends: [EndModel, EndModel] = [endModel(a), endModel(b)];
+  let reset = false;
+  return {
+    ends,
+    reset(victim) {
+      if (!reset) {
+        reset = true;
+        simulatePeerReset(ends[victim].transport);
+      }
+      return Promise.resolve();
+    },
+    release: () => Promise.resolve(),
+  };
+}
+
+async function tcpHarness(keep: [boolean, boolean]): Promise<Harness> {
+  const accepted = Promise.withResolvers<ModelProtocol>();
+  const server = await loop.createServer(
+    () => {
+      const protocol = new ModelProtocol(keep[1]);
+      accepted.resolve(protocol);
+      return protocol;
+    },
+    "127.0.0.1",
+    0,
+  );
+  const { port } = server.sockets[0].addr as Deno.NetAddr;
+  try {
+    const client = await loop.createConnection(() => new ModelProtocol(keep[0]), "127.0.0.1", port);
+    const serverProtocol = await withTimeout(accepted.promise, WAIT_MS, "the accept");
+    const ends: [EndModel, EndModel] = [
+      endModel(client),
+      endModel([serverProtocol.transport!, serverProtocol]),
+    ];
+    return {
+      ends,
+      // Linux resets a connection closed with unread bytes in its receive queue.
+      async reset(victim) {
+        const peer = ends[1 - victim];
+        peer.transport.pauseReading();
+        write(ends[victim], 128 * 1024);
+        await delay(10);
+        peer.transport.abort();
+        peer.aborted = true;
+      },
+      async release() {
+        server.close();
+        await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
+      },
+    };
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+}
+
+function write(end: EndModel, size: number): void {
+  const data = pattern(end.written, size);
+  if (end.eofWritten) {
+    assert.throws(() => end.transport.write(data), InvalidStateError);
+    return;
+  }
+  const accepted = !end.transport.isClosing();
+  end.transport.write(data);
+  data.fill(0xff); // the caller may reuse its array at once
+  if (accepted) end.written += size;
+}
+
+function writelines(end: EndModel, sizes: number[]): void {
+  let offset = end.written;
+  const chunks = sizes.map((size) => {
+    const chunk = pattern(offset, size);
+    offset += size;
+    return chunk;
+  });
+  if (end.eofWritten) {
+    assert.throws(() => end.transport.writelines(chunks), InvalidStateError);
+    return;
+  }
+  const accepted = !end.transport.isClosing();
+  end.transport.writelines(chunks);
+  for (const chunk of chunks) chunk.fill(0xff);
+  if (accepted) end.written = offset;
+}
+
+function setLimits(end: EndModel, high?: number, low?: number): void {
+  end.transport.setWriteBufferLimits(high, low);
+  const expectedHigh = high ?? (low === undefined ? 64 * 1024 : 4 * low);
+  const expectedLow = low ?? Math.floor(expectedHigh / 4);
+  assert.deepEqual(end.transport.getWriteBufferLimits(), [expectedLow, expectedHigh]);
+}
+
+async function apply(harness: Harness, op: Op, resets: { happened: boolean }): Promise<void> {
+  if (op.kind === "wait") return delay(op.ms);
+  const end = harness.ends[op.side];
+  const transport = end.transport;
+  switch (op.kind) {
+    case "write":
+      return write(end, op.size);
+    case "writelines":
+      return writelines(end, op.sizes);
+    case "writeEof":
+      if (!transport.isClosing()) end.eofWritten = true;
+      return transport.writeEof();
+    case "pauseReading":
+      transport.pauseReading();
+      return assert.equal(transport.isReading(), false);
+    case "resumeReading":
+      return transport.resumeReading();
+    case "close":
+      if (!transport.isClosing()) end.closed = true;
+      transport.close();
+      return assert.equal(transport.isClosing(), true);
+    case "abort":
+      end.aborted = true;
+      transport.abort();
+      return assert.equal(transport.isClosing(), true);
+    case "limits":
+      return setLimits(end, op.high, op.low);
+    case "reset":
+      resets.happened = true;
+      return harness.reset(op.side);
+  }
+}
+
+/** Resumes both ends and half-closes them, so each closes itself after the peer's EOF. */
+function finish(ends: [EndModel, EndModel]): void {
+  for (const { transport, protocol } of ends) {
+    protocol.keepOpen = false;
+    transport.resumeReading();
+  }
+  for (const { transport, protocol, eofWritten } of ends) {
+    if (transport.isClosing()) continue;
+    if (protocol.names().includes("eofReceived")) transport.close();
+    else if (!eofWritten) transport.writeEof();
+  }
+}
+
+const DISCONNECTS = [
+  Deno.errors.ConnectionReset,
+  Deno.errors.BrokenPipe,
+  Deno.errors.ConnectionAborted,
+];
+
+/** The spec's state machine for `Protocol`, plus flow control's alternation. */
+function checkTrace(events: RecordedEvent[], who: string): void {
+  assert.deepEqual(events[0], ["connectionMade"], `${who}: connectionMade first`);
+  const lost = events.filter(([name]) => name === "connectionLost");
+  assert.equal(lost.length, 1, `${who}: connectionLost exactly once`);
+  assert.equal(events.at(-1)![0], "connectionLost", `${who}: connectionLost last`);
+  let eof = false;
+  let paused = false;
+  for (const event of events.slice(1, -1)) {
+    switch (event[0]) {
+      case "connectionMade":
+        assert.fail(`${who}: connectionMade twice`);
+        break;
+      case "dataReceived":
+        assert.ok(!eof, `${who}: dataReceived after eofReceived`);
+        assert.ok(event[1].length > 0, `${who}: empty dataReceived`);
+        break;
+      case "eofReceived":
+        assert.ok(!eof, `${who}: eofReceived twice`);
+        eof = true;
+        break;
+      case "pauseWriting":
+        assert.ok(!paused, `${who}: pauseWriting twice in a row`);
+        paused = true;
+        break;
+      case "resumeWriting":
+        assert.ok(paused, `${who}: resumeWriting without pauseWriting`);
+        paused = false;
+        break;
+    }
+  }
+}
+
+function checkEnd(harness: Harness, side: Side, resetHappened: boolean): void {
+  const end = harness.ends[side];
+  const peer = harness.ends[1 - side];
+  const who = side === 0 ? "A" : "B";
+  const { protocol, transport } = end;
+  checkTrace(protocol.events, who);
+  assert.deepEqual(protocol.violations, [], `${who}: watermark rules`);
+  assert.equal(transport.isClosing(), true, `${who}: isClosing() after connectionLost`);
+  assert.equal(transport.getWriteBufferSize(), 0, `${who}: empty buffer after connectionLost`);
+  const exc = protocol.events.at(-1)![1] as Error | null;
+  if (exc !== null) {
+    assert.ok(DISCONNECTS.some((kind) => exc instanceof kind), `${who}: lost with ${exc}`);
+    assert.ok(
+      resetHappened || peer.aborted || peer.closed,
+      `${who}: lost with ${exc} though the peer neither closed, aborted nor reset`,
+    );
+  }
+  const received = protocol.received;
+  assert.ok(received.length <= peer.written, `${who}: received more than was written`);
+  for (let i = 0; i < received.length; i++) {
+    if (received[i] !== patternAt(i)) assert.fail(`${who}: byte ${i} is wrong: data out of order`);
+  }
+  const mustArrive = !peer.aborted && !resetHappened && !end.closed && !end.aborted && exc === null;
+  if (mustArrive) {
+    assert.equal(received.length, peer.written, `${who}: bytes written before close() were lost`);
+  }
+}
+
+async function runModel(
+  open: (keep: [boolean, boolean]) => Promise<Harness>,
+  keep: [boolean, boolean],
+  ops: Op[],
+): Promise<void> {
+  const errors: ExceptionContext[] = [];
+  loop.setExceptionHandler((_loop, context) => errors.push(context));
+  const harness = await open(keep);
+  const resets = { happened: false };
+  try {
+    for (const op of ops) await apply(harness, op, resets);
+    finish(harness.ends);
+    await withTimeout(
+      Promise.all(harness.ends.map((end) => end.protocol.lost)),
+      WAIT_MS,
+      "connectionLost on both ends",
+    );
+    await delay(5); // a callback after connectionLost would land here
+    checkEnd(harness, 0, resets.happened);
+    checkEnd(harness, 1, resets.happened);
+    assert.deepEqual(errors.map((context) => context.message), [], "the exception handler ran");
+  } finally {
+    for (const end of harness.ends) end.transport.abort();
+    await withTimeout(
+      Promise.all(harness.ends.map((end) => end.protocol.lost)),
+      WAIT_MS,
+      "connectionLost after abort()",
+    );
+    await harness.release();
+    loop.setExceptionHandler(null);
+  }
+}
+
+const runsArb = fc.tuple(
+  fc.boolean(),
+  fc.boolean(),
+  fc.array(opArb, { minLength: 1, maxLength: 25 }),
+);
+
+Deno.test("model: random calls from both ends over the streams channel keep every invariant", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      runsArb,
+      ([keepA, keepB, ops]) => runModel(memoryHarness, [keepA, keepB], ops),
+    ),
+    { numRuns: 3000 },
+  );
+});
+
+Deno.test("model: random calls from both ends over TCP (ops channel) keep every invariant", async () => {
+  await fc.assert(
+    fc.asyncProperty(runsArb, ([keepA, keepB, ops]) => runModel(tcpHarness, [keepA, keepB], ops)),
+    { numRuns: 1500 },
+  );
+});

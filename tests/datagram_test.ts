@@ -1,0 +1,495 @@
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import {
+  DatagramProtocol,
+  type DatagramTransport,
+  type ExceptionContext,
+  getRunningLoop,
+  type NetAddress,
+} from "../mod.ts";
+
+const loop = getRunningLoop();
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Races `promise` against a timer that is cleared afterwards. */
+async function within<T>(promise: Promise<T>, what: string, seconds = 5): Promise<T> {
+  let timer: number | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Lets pending I/O and callbacks run for `ms` milliseconds. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Records every callback; `next()` waits for the next datagram. */
+class Recorder extends DatagramProtocol {
+  transport!: DatagramTransport;
+  readonly events: string[] = [];
+  readonly datagrams: [Uint8Array, NetAddress][] = [];
+  readonly errors: Error[] = [];
+  readonly lost = Promise.withResolvers<Error | null>();
+  #waiting: ((datagram: [Uint8Array, NetAddress]) => void)[] = [];
+  #unread = 0;
+
+  override connectionMade(transport: DatagramTransport) {
+    this.events.push("connectionMade");
+    this.transport = transport;
+  }
+  override datagramReceived(data: Uint8Array, addr: NetAddress) {
+    this.events.push("datagramReceived");
+    this.datagrams.push([data, addr]);
+    const waiter = this.#waiting.shift();
+    if (waiter) waiter([data, addr]);
+    else this.#unread++;
+  }
+  override errorReceived(exc: Error) {
+    this.events.push("errorReceived");
+    this.errors.push(exc);
+  }
+  override pauseWriting() {
+    this.events.push("pauseWriting");
+  }
+  override resumeWriting() {
+    this.events.push("resumeWriting");
+  }
+  override connectionLost(exc: Error | null) {
+    this.events.push("connectionLost");
+    this.lost.resolve(exc);
+  }
+
+  next(): Promise<[Uint8Array, NetAddress]> {
+    if (this.#unread > 0) {
+      return Promise.resolve(this.datagrams[this.datagrams.length - this.#unread--]);
+    }
+    return within(new Promise((resolve) => this.#waiting.push(resolve)), "a datagram");
+  }
+}
+
+/** Echoes every datagram back to its sender. */
+class Echo extends Recorder {
+  override datagramReceived(data: Uint8Array, addr: NetAddress) {
+    this.transport.sendto(data, addr);
+  }
+}
+
+async function endpoint<P extends Recorder>(
+  make: () => P,
+  opts: Parameters<typeof loop.createDatagramEndpoint>[1],
+): Promise<[DatagramTransport, P]> {
+  return await loop.createDatagramEndpoint(make, opts);
+}
+
+async function closeAll(...protocols: Recorder[]): Promise<void> {
+  for (const protocol of protocols) protocol.transport.close();
+  await within(Promise.all(protocols.map((p) => p.lost.promise)), "connectionLost");
+}
+
+function portOf(transport: DatagramTransport): number {
+  return transport.getExtraInfo<NetAddress>("sockname")[1];
+}
+
+/** Collects what reaches the loop's exception handler while `fn` runs. */
+async function catchingExceptions(fn: (seen: ExceptionContext[]) => Promise<void>): Promise<void> {
+  const seen: ExceptionContext[] = [];
+  loop.setExceptionHandler((_, context) => seen.push(context));
+  try {
+    await fn(seen);
+  } finally {
+    loop.setExceptionHandler(null);
+  }
+}
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`echo round trip over ${host}, callbacks in order`, async () => {
+    const [server, echo] = await endpoint(() => new Echo(), { localAddr: [host, 0] });
+    assert.deepEqual(echo.events, ["connectionMade"]);
+    const [client, recorder] = await endpoint(() => new Recorder(), {
+      remoteAddr: [host, portOf(server)],
+    });
+    assert.deepEqual(recorder.events, ["connectionMade"]);
+    assert.deepEqual(client.getExtraInfo("peername"), [host, portOf(server)]);
+    assert.equal(server.getExtraInfo("peername"), undefined);
+    assert.deepEqual(server.getExtraInfo("sockname"), [host, portOf(server)]);
+    assert.ok(client.getExtraInfo("socket") instanceof dgram.Socket);
+
+    client.sendto(encoder.encode("Hello World!"));
+    const [data, from] = await recorder.next();
+    assert.equal(decoder.decode(data), "Hello World!");
+    assert.deepEqual(from, [host, portOf(server)]);
+
+    client.close();
+    assert.equal(client.isClosing(), true);
+    assert.deepEqual(recorder.events, ["connectionMade", "datagramReceived"]);
+    assert.equal(await within(recorder.lost.promise, "connectionLost"), null);
+    assert.deepEqual(recorder.events, ["connectionMade", "datagramReceived", "connectionLost"]);
+    await closeAll(echo);
+  });
+}
+
+Deno.test("empty datagrams are sent and delivered", async () => {
+  const [server, echo] = await endpoint(() => new Echo(), { localAddr: ["127.0.0.1", 0] });
+  const [client, recorder] = await endpoint(() => new Recorder(), {
+    remoteAddr: ["127.0.0.1", portOf(server)],
+  });
+  client.sendto(new Uint8Array(0));
+  client.sendto(Uint8Array.of(7));
+  assert.deepEqual((await recorder.next())[0], new Uint8Array(0));
+  assert.deepEqual((await recorder.next())[0], Uint8Array.of(7));
+  await closeAll(recorder, echo);
+});
+
+Deno.test("10,000 datagrams of 0 to 8 KiB arrive intact and in order", async () => {
+  const count = 10_000;
+  const window = 8; // at most 64 KiB in flight: well under the socket's receive buffer
+  const sizeOf = (i: number) => (i * 7919) % (8 * 1024 + 1);
+  const payload = (i: number) => {
+    const bytes = new Uint8Array(sizeOf(i));
+    for (let j = 0; j < bytes.length; j++) bytes[j] = (i + j * 31) & 0xff;
+    return bytes;
+  };
+  const [server, echo] = await endpoint(() => new Echo(), { localAddr: ["127.0.0.1", 0] });
+  const done = Promise.withResolvers<number>();
+  class Checker extends Recorder {
+    sent = 0;
+    received = 0;
+    override connectionMade(transport: DatagramTransport) {
+      super.connectionMade(transport);
+      while (this.sent < window) this.#sendNext();
+    }
+    #sendNext() {
+      const data = payload(this.sent++);
+      this.transport.sendto(data);
+      data.fill(0xee); // the transport must have taken its own copy
+    }
+    override datagramReceived(data: Uint8Array) {
+      const i = this.received++;
+      assert.deepEqual(data, payload(i), `datagram ${i}`);
+      if (this.sent < count) this.#sendNext();
+      if (this.received === count) done.resolve(this.received);
+    }
+  }
+  const [, checker] = await endpoint(() => new Checker(), {
+    remoteAddr: ["127.0.0.1", portOf(server)],
+  });
+  assert.equal(await within(done.promise, "10,000 echoes", 60), count);
+  assert.deepEqual(checker.events, ["connectionMade"]);
+  await closeAll(checker, echo);
+});
+
+Deno.test("a connected endpoint gets only its peer's datagrams and sends only there", async () => {
+  const [peerTransport, peer] = await endpoint(() => new Recorder(), {
+    localAddr: ["127.0.0.1", 0],
+  });
+  const [, stranger] = await endpoint(() => new Recorder(), { localAddr: ["127.0.0.1", 0] });
+  const [client, recorder] = await endpoint(() => new Recorder(), {
+    localAddr: ["127.0.0.1", 0],
+    remoteAddr: ["localhost", portOf(peerTransport)],
+  });
+  const clientAddr: NetAddress = ["127.0.0.1", portOf(client)];
+  stranger.transport.sendto(encoder.encode("from the stranger"), clientAddr);
+  peer.transport.sendto(encoder.encode("from the peer"), clientAddr);
+  const [data, from] = await recorder.next();
+  assert.equal(decoder.decode(data), "from the peer");
+  assert.deepEqual(from, ["127.0.0.1", portOf(peerTransport)]);
+
+  assert.throws(
+    () => client.sendto(encoder.encode("x"), ["127.0.0.1", portOf(stranger.transport)]),
+    (err: Error) => err instanceof TypeError && /'addr' must be omitted/.test(err.message),
+  );
+  client.sendto(encoder.encode("one"));
+  client.sendto(encoder.encode("two"), ["127.0.0.1", portOf(peerTransport)]);
+  client.sendto(encoder.encode("three"), ["localhost", portOf(peerTransport)]);
+  const texts = [];
+  for (let i = 0; i < 3; i++) texts.push(decoder.decode((await peer.next())[0]));
+  assert.deepEqual(texts, ["one", "two", "three"]);
+  await pause(20);
+  assert.equal(recorder.datagrams.length, 1);
+  assert.equal(stranger.datagrams.length, 0);
+  await closeAll(recorder, peer, stranger);
+});
+
+Deno.test("allowBroadcast is applied: broadcast sends fail without it", async () => {
+  const broadcast: NetAddress = ["127.255.255.255", 9];
+  const [plain, refused] = await endpoint(() => new Recorder(), { localAddr: ["127.0.0.1", 0] });
+  const [allowed, accepted] = await endpoint(() => new Recorder(), {
+    localAddr: ["127.0.0.1", 0],
+    allowBroadcast: true,
+  });
+  plain.sendto(encoder.encode("all"), broadcast);
+  allowed.sendto(encoder.encode("all"), broadcast);
+  await within(
+    (async () => {
+      while (refused.errors.length === 0 || allowed.getWriteBufferSize() > 0) await pause(5);
+    })(),
+    "the broadcast sends",
+  );
+  assert.equal(refused.errors.length, 1);
+  assert.equal(accepted.errors.length, 0);
+  assert.equal(plain.isClosing(), false, "a send error leaves the endpoint open");
+  await closeAll(refused, accepted);
+});
+
+Deno.test("a throwing datagramReceived goes to the exception handler and closes with it", async () => {
+  await catchingExceptions(async (seen) => {
+    const boom = new Error("protocol bug");
+    class Faulty extends Recorder {
+      override datagramReceived(data: Uint8Array, addr: NetAddress) {
+        super.datagramReceived(data, addr);
+        throw boom;
+      }
+    }
+    const [server, faulty] = await endpoint(() => new Faulty(), { localAddr: ["127.0.0.1", 0] });
+    const [client, sender] = await endpoint(() => new Recorder(), {
+      remoteAddr: ["127.0.0.1", portOf(server)],
+    });
+    client.sendto(encoder.encode("first"));
+    client.sendto(encoder.encode("second"));
+    assert.equal(await within(faulty.lost.promise, "connectionLost"), boom);
+    await pause(20);
+    assert.deepEqual(faulty.events, ["connectionMade", "datagramReceived", "connectionLost"]);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].exception, boom);
+    assert.equal(seen[0].transport, server);
+    assert.equal(seen[0].protocol, faulty);
+    assert.match(seen[0].message, /datagramReceived/);
+    assert.equal(server.isClosing(), true);
+    await closeAll(sender);
+  });
+});
+
+Deno.test("a throwing connectionMade rejects the endpoint and still calls connectionLost", async () => {
+  await catchingExceptions(async (seen) => {
+    const boom = new Error("refuse");
+    class Refusing extends Recorder {
+      override connectionMade(transport: DatagramTransport) {
+        super.connectionMade(transport);
+        throw boom;
+      }
+    }
+    let protocol: Refusing | undefined;
+    await assert.rejects(
+      loop.createDatagramEndpoint(() => protocol = new Refusing(), { localAddr: ["127.0.0.1", 0] }),
+      (err) => err === boom,
+    );
+    assert.equal(await within(protocol!.lost.promise, "connectionLost"), boom);
+    assert.equal(seen.length, 1);
+  });
+});
+
+Deno.test("sendto after close is dropped; close flushes queued datagrams first", async () => {
+  const [server, receiver] = await endpoint(() => new Recorder(), {
+    localAddr: ["127.0.0.1", 0],
+  });
+  const [client, sender] = await endpoint(() => new Recorder(), {
+    remoteAddr: ["127.0.0.1", portOf(server)],
+  });
+  for (let i = 0; i < 50; i++) client.sendto(encoder.encode(`datagram ${i}`));
+  assert.ok(client.getWriteBufferSize() > 0);
+  client.close();
+  client.close();
+  client.sendto(encoder.encode("too late"));
+  assert.equal(await within(sender.lost.promise, "connectionLost"), null);
+  assert.equal(client.getWriteBufferSize(), 0);
+  const texts = [];
+  for (let i = 0; i < 50; i++) texts.push(decoder.decode((await receiver.next())[0]));
+  assert.deepEqual(texts, Array.from({ length: 50 }, (_, i) => `datagram ${i}`));
+  await pause(20);
+  assert.equal(receiver.datagrams.length, 50);
+  assert.deepEqual(sender.events, ["connectionMade", "connectionLost"]);
+  await closeAll(receiver);
+});
+
+Deno.test("abort drops queued datagrams and calls connectionLost(null) once, later", async () => {
+  const [client, sender] = await endpoint(() => new Recorder(), { family: 4 });
+  for (let i = 0; i < 50; i++) client.sendto(new Uint8Array(100), ["127.0.0.1", 9]);
+  client.abort();
+  assert.deepEqual(sender.events, ["connectionMade"], "connectionLost is never synchronous");
+  assert.equal(client.getWriteBufferSize(), 0);
+  client.abort();
+  client.close();
+  assert.equal(await within(sender.lost.promise, "connectionLost"), null);
+  await pause(20);
+  assert.deepEqual(sender.events, ["connectionMade", "connectionLost"]);
+});
+
+Deno.test("flow control: pauseWriting over high, resumeWriting at low, 8 bytes a datagram", async () => {
+  const [client, sender] = await endpoint(() => new Recorder(), { family: 4 });
+  assert.deepEqual(client.getWriteBufferLimits(), [16 * 1024, 64 * 1024]);
+  client.setWriteBufferLimits(250);
+  assert.deepEqual(client.getWriteBufferLimits(), [62, 250]);
+  client.setWriteBufferLimits(undefined, 10);
+  assert.deepEqual(client.getWriteBufferLimits(), [10, 40]);
+  assert.throws(() => client.setWriteBufferLimits(1, 2), RangeError);
+
+  client.setWriteBufferLimits(20, 0);
+  client.sendto(new Uint8Array(0), ["127.0.0.1", 9]);
+  client.sendto(new Uint8Array(0), ["127.0.0.1", 9]);
+  assert.equal(client.getWriteBufferSize(), 16);
+  assert.deepEqual(sender.events, ["connectionMade"]);
+  client.sendto(new Uint8Array(4), ["127.0.0.1", 9]);
+  assert.equal(client.getWriteBufferSize(), 28);
+  client.sendto(new Uint8Array(4), ["127.0.0.1", 9]);
+  assert.deepEqual(sender.events, ["connectionMade", "pauseWriting"]);
+  await within(
+    (async () => {
+      while (client.getWriteBufferSize() > 0) await pause(2);
+    })(),
+    "the queue to drain",
+  );
+  assert.deepEqual(sender.events, ["connectionMade", "pauseWriting", "resumeWriting"]);
+  await closeAll(sender);
+});
+
+Deno.test("send errors go to errorReceived and the endpoint stays open", async () => {
+  const [server, receiver] = await endpoint(() => new Recorder(), {
+    localAddr: ["127.0.0.1", 0],
+  });
+  const [client, sender] = await endpoint(() => new Recorder(), {
+    remoteAddr: ["127.0.0.1", portOf(server)],
+  });
+  client.sendto(new Uint8Array(70_000)); // larger than any UDP datagram
+  client.sendto(encoder.encode("still open"));
+  assert.equal(decoder.decode((await receiver.next())[0]), "still open");
+  assert.equal(sender.errors.length, 1);
+  assert.match(String(sender.errors[0]), /EMSGSIZE/);
+  assert.equal(client.isClosing(), false);
+  await closeAll(sender, receiver);
+});
+
+Deno.test("sendto rejects bad data and bad addresses with errors naming them", async () => {
+  const [client, sender] = await endpoint(() => new Recorder(), { family: 4 });
+  const to: NetAddress = ["127.0.0.1", 9];
+  // @ts-expect-error: a string is not bytes
+  assert.throws(() => client.sendto("text", to), /sendto: 'data' must be a Uint8Array/);
+  // @ts-expect-error: nor is null
+  assert.throws(() => client.sendto(null, to), TypeError);
+  assert.throws(() => client.sendto(new Uint8Array(1)), /'addr' is required/);
+  // @ts-expect-error: not a pair
+  assert.throws(() => client.sendto(new Uint8Array(1), ["127.0.0.1"]), TypeError);
+  assert.throws(() => client.sendto(new Uint8Array(1), ["127.0.0.1", 0]), RangeError);
+  assert.throws(() => client.sendto(new Uint8Array(1), ["127.0.0.1", 70000]), /'addr\[1\]'/);
+  assert.throws(() => client.sendto(new Uint8Array(1), ["", 9]), /'addr\[0\]'/);
+  assert.throws(() => client.sendto(new Uint8Array(1), ["::1", 9]), /IPv6 address/);
+  client.sendto(new Uint16Array([1, 2]), to);
+  assert.equal(client.getWriteBufferSize(), 4 + 8);
+  client.close();
+  // @ts-expect-error: still checked after close
+  assert.throws(() => client.sendto(42, to), TypeError);
+  await within(sender.lost.promise, "connectionLost");
+});
+
+Deno.test("createDatagramEndpoint validates its options", async () => {
+  const make = () => new Recorder();
+  const rejects = (opts: unknown, pattern: RegExp, type: ErrorConstructor = TypeError) =>
+    assert.rejects(
+      // @ts-expect-error: deliberately wrong options
+      loop.createDatagramEndpoint(make, opts),
+      (err: Error) => err instanceof type && pattern.test(err.message),
+    );
+  await rejects({}, /'localAddr', 'remoteAddr' or 'family'/);
+  await rejects(null, /'opts' must be an object/);
+  await rejects({ family: 5 }, /'family' must be 0, 4 or 6/);
+  await rejects({ localAddr: "127.0.0.1:0" }, /'localAddr' must be a \[host, port\] pair/);
+  await rejects({ localAddr: ["127.0.0.1", -1] }, /'localAddr\[1\]'/, RangeError);
+  await rejects({ remoteAddr: ["127.0.0.1", 0] }, /'remoteAddr\[1\]'/, RangeError);
+  await rejects({ family: 4, reusePort: "yes" }, /'reusePort' must be a boolean/);
+  await rejects({ family: 4, allowBroadcast: 1 }, /'allowBroadcast' must be a boolean/);
+  await rejects({ localAddr: ["127.0.0.1", 0], remoteAddr: ["::1", 9] }, /not an IPv4 address/);
+  await rejects({ family: 6, localAddr: ["127.0.0.1", 0] }, /not an IPv6 address/);
+  await assert.rejects(
+    loop.createDatagramEndpoint(
+      // @ts-expect-error: not a factory
+      "factory",
+      { family: 4 },
+    ),
+    /'factory' must be a function/,
+  );
+  const socket = dgram.createSocket("udp4");
+  await rejects({ sock: socket, family: 4 }, /'family' and 'sock' cannot be given together/);
+  await rejects({ sock: socket }, /'sock' must be bound/);
+  await rejects({ sock: {} }, /'sock' must be a node:dgram Socket/);
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+});
+
+Deno.test("a factory that does not make an object rejects and releases the socket", async () => {
+  await assert.rejects(
+    loop.createDatagramEndpoint(() => null as unknown as object, { family: 4 }),
+    /the protocol factory returned null/,
+  );
+});
+
+Deno.test("binding a port in use rejects with AddrInUse; reusePort allows sharing", async () => {
+  const [first, recorder] = await endpoint(() => new Recorder(), { localAddr: ["127.0.0.1", 0] });
+  const taken: NetAddress = ["127.0.0.1", portOf(first)];
+  await assert.rejects(
+    loop.createDatagramEndpoint(() => new Recorder(), { localAddr: taken }),
+    Deno.errors.AddrInUse,
+  );
+  const [a, sharedA] = await endpoint(() => new Recorder(), {
+    localAddr: ["127.0.0.1", 0],
+    reusePort: true,
+  });
+  const [b, sharedB] = await endpoint(() => new Recorder(), {
+    localAddr: ["127.0.0.1", portOf(a)],
+    reusePort: true,
+  });
+  assert.equal(portOf(b), portOf(a));
+  await closeAll(recorder, sharedA, sharedB);
+});
+
+Deno.test("family 6 alone binds the IPv6 wildcard address", async () => {
+  const [transport, recorder] = await endpoint(() => new Recorder(), { family: 6 });
+  const [host, port] = transport.getExtraInfo<NetAddress>("sockname");
+  assert.equal(host, "::");
+  assert.ok(port > 0);
+  await closeAll(recorder);
+});
+
+Deno.test("sock: a bound node:dgram socket becomes the endpoint's socket", async () => {
+  const socket = dgram.createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  const [transport, recorder] = await endpoint(() => new Recorder(), { sock: socket });
+  assert.equal(transport.getExtraInfo("socket"), socket);
+  assert.deepEqual(transport.getExtraInfo("sockname"), ["127.0.0.1", socket.address().port]);
+  const [peer, peerRecorder] = await endpoint(() => new Recorder(), {
+    remoteAddr: ["127.0.0.1", socket.address().port],
+  });
+  peer.sendto(encoder.encode("to the wrapped socket"));
+  assert.equal(decoder.decode((await recorder.next())[0]), "to the wrapped socket");
+  await closeAll(recorder, peerRecorder);
+});
+
+Deno.test("the protocol may be replaced, and a duck-typed protocol works", async () => {
+  const received: string[] = [];
+  const lost = Promise.withResolvers<void>();
+  const [server] = await loop.createDatagramEndpoint(() => ({}), { localAddr: ["127.0.0.1", 0] });
+  const replacement = {
+    datagramReceived: (data: Uint8Array) => received.push(decoder.decode(data)),
+    connectionLost: () => lost.resolve(),
+  };
+  server.setProtocol(replacement);
+  assert.equal(server.getProtocol(), replacement);
+  const [client, sender] = await endpoint(() => new Recorder(), {
+    remoteAddr: ["127.0.0.1", portOf(server)],
+  });
+  client.sendto(encoder.encode("duck"));
+  await within(
+    (async () => {
+      while (received.length === 0) await pause(2);
+    })(),
+    "the datagram",
+  );
+  assert.deepEqual(received, ["duck"]);
+  server.close();
+  await within(lost.promise, "connectionLost");
+  await closeAll(sender);
+});

@@ -1,0 +1,381 @@
+import assert from "node:assert/strict";
+import {
+  DEVNULL,
+  type ExceptionContext,
+  getRunningLoop,
+  ProcessLookupError,
+  ReadTransport,
+  STDOUT,
+  SubprocessProtocol,
+  type SubprocessTransport,
+  WriteTransport,
+} from "../mod.ts";
+
+const loop = getRunningLoop();
+const decoder = new TextDecoder();
+
+/** `promise`, or a rejection after `ms`: a bug fails the test instead of hanging it. */
+async function within<T>(promise: Promise<T>, ms = 10_000, what = "operation"): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Records every callback as a line, keeps output per fd, and resolves on `connectionLost`. */
+class Recorder extends SubprocessProtocol {
+  readonly trace: string[] = [];
+  readonly output = new Map<number, string>();
+  readonly exited = Promise.withResolvers<void>();
+  readonly lost = Promise.withResolvers<Error | null>();
+  transport?: SubprocessTransport;
+
+  override connectionMade(transport: SubprocessTransport) {
+    this.transport = transport;
+    this.trace.push("connectionMade");
+  }
+  override pipeDataReceived(fd: number, data: Uint8Array) {
+    this.trace.push(`pipeDataReceived ${fd}`);
+    this.output.set(fd, (this.output.get(fd) ?? "") + decoder.decode(data));
+  }
+  override pipeConnectionLost(fd: number, exc: Error | null) {
+    this.trace.push(`pipeConnectionLost ${fd} ${exc?.name ?? null}`);
+  }
+  override processExited() {
+    this.trace.push("processExited");
+    this.exited.resolve();
+  }
+  override connectionLost(exc: Error | null) {
+    this.trace.push(`connectionLost ${exc?.name ?? null}`);
+    this.lost.resolve(exc);
+  }
+}
+
+function shell(cmd: string, opts = {}) {
+  return loop.subprocessShell(() => new Recorder(), cmd, opts);
+}
+
+Deno.test("subprocess: full callback trace of a child writing stdout and stderr, exit 3", async () => {
+  const [transport, protocol] = await shell("printf out; printf err >&2; exit 3");
+  assert.equal(protocol.trace[0], "connectionMade");
+  assert.equal(protocol.transport, transport);
+  assert.equal(typeof transport.getPid(), "number");
+  assert.ok(transport.getExtraInfo("subprocess") instanceof Deno.ChildProcess);
+  assert.ok(transport.getPipeTransport(0) instanceof WriteTransport);
+  assert.ok(transport.getPipeTransport(1) instanceof ReadTransport);
+  assert.ok(transport.getPipeTransport(2) instanceof ReadTransport);
+  assert.equal(transport.getPipeTransport(3), null);
+  assert.equal(transport.getPipeTransport(1)!.getExtraInfo("pipe") instanceof ReadableStream, true);
+
+  assert.equal(await within(protocol.lost.promise), null);
+  const { trace } = protocol;
+  assert.equal(trace.at(-1), "connectionLost null");
+  assert.equal(trace.filter((line) => line === "processExited").length, 1);
+  for (const fd of [0, 1, 2]) {
+    const lost = trace.filter((line) => line.startsWith(`pipeConnectionLost ${fd} `));
+    assert.deepEqual(lost, [`pipeConnectionLost ${fd} null`]);
+    const lastData = trace.lastIndexOf(`pipeDataReceived ${fd}`);
+    assert.ok(lastData < trace.indexOf(lost[0]), "no data after a pipe's connection lost");
+  }
+  assert.equal(protocol.output.get(1), "out");
+  assert.equal(protocol.output.get(2), "err");
+  assert.equal(transport.getReturncode(), 3);
+  assert.throws(() => transport.kill(), ProcessLookupError);
+  assert.throws(() => transport.terminate(), ProcessLookupError);
+  assert.throws(() => transport.sendSignal("SIGINT"), ProcessLookupError);
+  transport.close();
+});
+
+Deno.test("subprocess: return codes after exit, SIGKILL, SIGTERM and sendSignal", async () => {
+  const cases: [string, (t: SubprocessTransport) => void, number][] = [
+    ["exit 0", () => {}, 0],
+    ["kill", (t) => t.kill(), -9],
+    ["terminate", (t) => t.terminate(), -15],
+    ["sendSignal name", (t) => t.sendSignal("SIGINT"), -2],
+    ["sendSignal number", (t) => t.sendSignal(1), -1],
+  ];
+  for (const [name, act, expected] of cases) {
+    const [transport, protocol] = await shell(name === "exit 0" ? "exit 0" : "exec sleep 30");
+    assert.equal(transport.getReturncode(), null, name);
+    act(transport);
+    await within(protocol.lost.promise, 10_000, name);
+    assert.equal(transport.getReturncode(), expected, name);
+  }
+});
+
+Deno.test("subprocess: close() kills a running child and closes its pipes", async () => {
+  const [transport, protocol] = await shell("exec sleep 30");
+  transport.close();
+  assert.equal(transport.isClosing(), true);
+  assert.equal(protocol.trace.includes("connectionLost null"), false, "not synchronously");
+  await within(protocol.lost.promise);
+  assert.equal(transport.getReturncode(), -9);
+  assert.equal(protocol.trace.at(-1), "connectionLost null");
+  transport.close();
+});
+
+/** Deterministic, position-dependent bytes, so a lost or reordered chunk shows. */
+function patternByte(i: number): number {
+  return (i * 131 + (i >>> 13)) & 0xff;
+}
+
+Deno.test("subprocess: cat echoes 64 MiB written with flow control, every byte in order", async () => {
+  const total = 64 * 1024 * 1024;
+  const chunk = new Uint8Array(256 * 1024);
+  let written = 0;
+  let received = 0;
+  let mismatchAt = -1;
+  let pauses = 0;
+  let resumes = 0;
+  let stdin: WriteTransport;
+  const pump = () => {
+    while (written < total && !paused) {
+      for (let i = 0; i < chunk.length; i++) chunk[i] = patternByte(written + i);
+      stdin.write(chunk); // `chunk` is reused at once: the transport must have copied it
+      written += chunk.length;
+    }
+    if (written === total) stdin.close();
+  };
+  let paused = false;
+  class Cat extends Recorder {
+    override connectionMade(transport: SubprocessTransport) {
+      super.connectionMade(transport);
+      stdin = transport.getPipeTransport(0) as WriteTransport;
+    }
+    override pauseWriting() {
+      pauses++;
+      paused = true;
+    }
+    override resumeWriting() {
+      resumes++;
+      paused = false;
+      pump();
+    }
+    override pipeDataReceived(fd: number, data: Uint8Array) {
+      assert.equal(fd, 1);
+      for (let i = 0; i < data.length && mismatchAt < 0; i++) {
+        if (data[i] !== patternByte(received + i)) mismatchAt = received + i;
+      }
+      received += data.length;
+    }
+  }
+  const [transport, protocol] = await loop.subprocessExec(() => new Cat(), "cat");
+  pump();
+  assert.ok(stdin!.getWriteBufferSize() > 64 * 1024, "writes are buffered, never blocking");
+  await within(protocol.lost.promise, 60_000, "64 MiB through cat");
+  assert.equal(mismatchAt, -1, `first wrong byte at ${mismatchAt}`);
+  assert.equal(received, total);
+  assert.ok(pauses >= 1, "pauseWriting reached the subprocess protocol");
+  assert.ok(resumes >= 1, "resumeWriting reached the subprocess protocol");
+  assert.equal(transport.getReturncode(), 0);
+  assert.ok(protocol.trace.includes("pipeConnectionLost 0 null"));
+});
+
+Deno.test("subprocess: a child flooding stdout while reading is paused stays bounded", async () => {
+  let received = 0;
+  class Paused extends Recorder {
+    override connectionMade(transport: SubprocessTransport) {
+      super.connectionMade(transport);
+      (transport.getPipeTransport(1) as ReadTransport).pauseReading();
+    }
+    override pipeDataReceived(_fd: number, data: Uint8Array) {
+      received += data.length;
+    }
+  }
+  const [transport, protocol] = await loop.subprocessExec(
+    () => new Paused(),
+    "head",
+    ["-c", String(1 << 30), "/dev/zero"],
+    { stdin: DEVNULL },
+  );
+  const stdout = transport.getPipeTransport(1) as ReadTransport;
+  const rssBefore = Deno.memoryUsage().rss;
+  await delay(500);
+  assert.equal(received, 0, "nothing is delivered while paused");
+  assert.equal(stdout.isReading(), false);
+  assert.ok(
+    Deno.memoryUsage().rss - rssBefore < 32 * 1024 * 1024,
+    "the child's output is not buffered",
+  );
+  assert.equal(transport.getReturncode(), null, "the child is blocked by back-pressure");
+
+  stdout.resumeReading();
+  while (received < 4 * 1024 * 1024) await within(delay(10));
+  stdout.pauseReading();
+  await delay(50);
+  const frozen = received;
+  await delay(200);
+  assert.equal(received, frozen, "pausing again stops delivery");
+  transport.close();
+  await within(protocol.lost.promise);
+  assert.equal(transport.getReturncode(), -9);
+});
+
+Deno.test("subprocess: stderr=STDOUT delivers stderr bytes in order on fd 1", async () => {
+  const [transport, protocol] = await loop.subprocessExec(
+    () => new Recorder(),
+    "/bin/sh",
+    ["-c", "echo one; echo two >&2; echo three"],
+    { stdin: DEVNULL, stderr: STDOUT },
+  );
+  await within(protocol.lost.promise);
+  assert.equal(protocol.output.get(1), "one\ntwo\nthree\n");
+  assert.equal(protocol.output.has(2), false);
+  assert.equal(transport.getPipeTransport(2), null);
+  assert.equal(transport.getReturncode(), 0);
+
+  const [shellTransport, shellProtocol] = await shell("echo a >&2; exit 4", { stderr: STDOUT });
+  await within(shellProtocol.lost.promise);
+  assert.equal(shellProtocol.output.get(1), "a\n");
+  assert.equal(shellTransport.getReturncode(), 4);
+});
+
+Deno.test("subprocess: a missing program rejects with NotFound and leaks nothing", async () => {
+  let made = 0;
+  const factory = () => {
+    made++;
+    return new Recorder();
+  };
+  for (const opts of [{}, { stderr: STDOUT }, { stdin: null, stderr: STDOUT }] as const) {
+    await assert.rejects(
+      loop.subprocessExec(factory, "/nonexistent/program", ["x"], opts),
+      Deno.errors.NotFound,
+    );
+    await assert.rejects(
+      loop.subprocessExec(factory, "no-such-program-aio", [], opts),
+      Deno.errors.NotFound,
+    );
+  }
+  assert.equal(made, 6);
+});
+
+Deno.test("subprocess: DEVNULL and inherit leave no pipe transports", async () => {
+  const [transport, protocol] = await loop.subprocessExec(
+    () => new Recorder(),
+    "cat",
+    [],
+    { stdin: DEVNULL, stdout: DEVNULL, stderr: null },
+  );
+  assert.equal(transport.getPipeTransport(0), null);
+  assert.equal(transport.getPipeTransport(1), null);
+  assert.equal(transport.getPipeTransport(2), null);
+  await within(protocol.lost.promise);
+  assert.equal(transport.getReturncode(), 0, "cat read EOF from /dev/null");
+  assert.deepEqual(protocol.trace, ["connectionMade", "processExited", "connectionLost null"]);
+});
+
+Deno.test("subprocess: env, clearEnv and cwd reach the child", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const [, protocol] = await shell('printf "%s|%s" "$AIO_TEST" "$(pwd)"', {
+      env: { AIO_TEST: "hello" },
+      cwd: dir,
+      stdin: DEVNULL,
+    });
+    await within(protocol.lost.promise);
+    assert.equal(protocol.output.get(1), `hello|${await Deno.realPath(dir)}`);
+
+    const [, cleared] = await loop.subprocessExec(() => new Recorder(), "/usr/bin/env", [], {
+      env: { ONLY: "1" },
+      clearEnv: true,
+      stdin: DEVNULL,
+    });
+    await within(cleared.lost.promise);
+    assert.equal(cleared.output.get(1), "ONLY=1\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("subprocess: a child exiting without reading its stdin gives pipeConnectionLost(0, BrokenPipe)", async () => {
+  const [transport, protocol] = await shell("exit 0");
+  (transport.getPipeTransport(0) as WriteTransport).write(new Uint8Array(4 * 1024 * 1024));
+  await within(protocol.lost.promise);
+  assert.ok(protocol.trace.includes("pipeConnectionLost 0 BrokenPipe"), protocol.trace.join());
+  assert.equal(transport.getReturncode(), 0);
+});
+
+Deno.test("subprocess: a grandchild holding stdout open does not delay processExited", async () => {
+  const [transport, protocol] = await shell("sleep 30 & echo $!", { stdin: DEVNULL });
+  await within(protocol.exited.promise, 5_000, "processExited");
+  assert.equal(transport.getReturncode(), 0);
+  while (!protocol.output.get(1)?.endsWith("\n")) await within(delay(10));
+  assert.equal(protocol.trace.includes("pipeConnectionLost 1 null"), false, "stdout is still open");
+  Deno.kill(Number(protocol.output.get(1)), "SIGKILL");
+  await within(protocol.lost.promise);
+  assert.equal(protocol.trace.at(-1), "connectionLost null");
+});
+
+Deno.test("subprocess: a protocol that throws is reported, the child killed, connectionLost(err)", async () => {
+  const reports: ExceptionContext[] = [];
+  loop.setExceptionHandler((_loop, context) => reports.push(context));
+  try {
+    const boom = new Error("protocol bug");
+    class Throws extends Recorder {
+      override pipeDataReceived(fd: number, data: Uint8Array) {
+        super.pipeDataReceived(fd, data);
+        throw boom;
+      }
+    }
+    const [transport, protocol] = await loop.subprocessShell(
+      () => new Throws(),
+      "echo hi; exec sleep 30",
+    );
+    assert.equal(await within(protocol.lost.promise), boom);
+    assert.equal(transport.getReturncode(), -9);
+    assert.equal(reports.length, 1);
+    assert.equal(reports[0].exception, boom);
+    assert.equal(reports[0].transport, transport);
+    assert.match(reports[0].message, /pipeDataReceived/);
+
+    class ThrowsOnStart extends Recorder {
+      override connectionMade(transport: SubprocessTransport) {
+        super.connectionMade(transport);
+        throw boom;
+      }
+    }
+    let started: ThrowsOnStart | undefined;
+    await assert.rejects(
+      loop.subprocessShell(() => started = new ThrowsOnStart(), "exec sleep 30"),
+      (err) => err === boom,
+    );
+    assert.equal(await within(started!.lost.promise), boom);
+    assert.equal(started!.transport!.getReturncode(), -9);
+  } finally {
+    loop.setExceptionHandler(null);
+  }
+});
+
+Deno.test("subprocess: bad arguments are TypeErrors and RangeErrors naming the argument", async () => {
+  const factory = () => new Recorder();
+  // deno-lint-ignore no-explicit-any
+  const untyped = loop as any;
+  await assert.rejects(untyped.subprocessExec(factory, 42), /'program'/);
+  await assert.rejects(untyped.subprocessExec(factory, "cat", "x"), /'args'/);
+  await assert.rejects(untyped.subprocessExec(factory, "cat", [], { stdin: 7 }), /'opts.stdin'/);
+  await assert.rejects(
+    untyped.subprocessExec(factory, "cat", [], { stdout: STDOUT }),
+    /'opts.stdout'/,
+  );
+  await assert.rejects(
+    untyped.subprocessExec(factory, "cat", [], { env: { A: 1 } }),
+    /'opts.env.A'/,
+  );
+  await assert.rejects(untyped.subprocessShell(factory, ""), /'cmd'/);
+  await assert.rejects(untyped.subprocessShell(null, "true"), /'factory'/);
+
+  const [transport, protocol] = await shell("exec sleep 30");
+  assert.throws(() => transport.sendSignal(999 as never), RangeError);
+  assert.throws(() => transport.sendSignal("SIGNOPE" as never), RangeError);
+  assert.throws(() => transport.sendSignal({} as never), TypeError);
+  assert.throws(() => transport.getPipeTransport("1" as never), TypeError);
+  transport.close();
+  await within(protocol.lost.promise);
+});

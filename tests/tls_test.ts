@@ -1,0 +1,459 @@
+import assert from "node:assert/strict";
+import {
+  BufferedProtocol,
+  type ExceptionContext,
+  getRunningLoop,
+  Protocol,
+  type Server,
+  type Transport,
+} from "../mod.ts";
+import { pattern, portOf, Recorder, shutdown, sleep, until, within } from "./_helpers.ts";
+
+const fixtures = new URL("./fixtures/", import.meta.url);
+const read = (name: string) => Deno.readTextFileSync(new URL(name, fixtures));
+const CA = read("ca.pem");
+const SERVER_TLS = { cert: read("server.pem"), key: read("server.key") };
+const OTHER_TLS = { cert: read("other.pem"), key: read("other.key") };
+const loop = getRunningLoop();
+
+/** Echoes, pausing its reads while its own writes are paused. */
+class EchoProtocol extends Protocol {
+  transport!: Transport;
+  override connectionMade(transport: Transport) {
+    this.transport = transport;
+  }
+  override dataReceived(data: Uint8Array) {
+    this.transport.write(data);
+  }
+  override pauseWriting() {
+    this.transport.pauseReading();
+  }
+  override resumeWriting() {
+    this.transport.resumeReading();
+  }
+}
+
+async function tlsEchoServer(ssl = SERVER_TLS): Promise<[Server, number]> {
+  const server = await loop.createServer(() => new EchoProtocol(), "127.0.0.1", 0, { ssl });
+  return [server, portOf(server)];
+}
+
+/** Captures what reaches the loop's exception handler for the test's length. */
+function captureExceptions(): { contexts: ExceptionContext[]; restore(): void } {
+  const contexts: ExceptionContext[] = [];
+  const previous = loop.getExceptionHandler();
+  loop.setExceptionHandler((_loop, context) => contexts.push(context));
+  return { contexts, restore: () => loop.setExceptionHandler(previous) };
+}
+
+/** Counts and checks echoed bytes in its own buffer. */
+class Checker extends BufferedProtocol {
+  readonly buffer = new Uint8Array(64 * 1024);
+  readonly lost = loop.createFuture<Error | null>();
+  received = 0;
+  mismatch = -1;
+  pauses = 0;
+  override getBuffer() {
+    return this.buffer;
+  }
+  override bufferUpdated(n: number) {
+    for (let i = 0; i < n; i++) {
+      if (this.mismatch < 0 && this.buffer[i] !== (this.received + i) % 251) {
+        this.mismatch = this.received + i;
+      }
+    }
+    this.received += n;
+  }
+  override pauseWriting() {
+    this.pauses++;
+  }
+  override connectionLost(exc: Error | null) {
+    this.lost.setResult(exc);
+  }
+}
+
+Deno.test("TLS: 16 MiB round trip into a BufferedProtocol, with flow control", async () => {
+  const [server, port] = await tlsEchoServer();
+  const total = 16 * 1024 * 1024;
+  const [transport, checker] = await within(
+    loop.createConnection(() => new Checker(), "127.0.0.1", port, { ssl: { caCerts: [CA] } }),
+    "createConnection",
+  );
+  const data = pattern(total);
+  for (let offset = 0; offset < total; offset += 1024 * 1024) {
+    transport.write(data.subarray(offset, offset + 1024 * 1024));
+  }
+  assert.ok(checker.pauses > 0, "pauseWriting was called");
+  await until(() => checker.received >= total || checker.lost.done(), "all echoed bytes", 60_000);
+  assert.equal(checker.received, total);
+  assert.equal(checker.mismatch, -1, "bytes arrive in order and intact");
+  transport.close();
+  assert.equal(await within(checker.lost, "connectionLost"), null);
+  await shutdown(server);
+});
+
+Deno.test("TLS: extra info, no half-close, eofReceived cannot keep it open", async () => {
+  const ssl = { ...SERVER_TLS, alpnProtocols: ["h2", "echo/1"] };
+  const serverSide: Recorder[] = [];
+  const server = await loop.createServer(
+    () => {
+      const recorder = new Recorder();
+      recorder.eofResult = true;
+      serverSide.push(recorder);
+      return recorder;
+    },
+    "127.0.0.1",
+    0,
+    { ssl },
+  );
+  const clientSsl = { caCerts: [CA], alpnProtocols: ["echo/1"] };
+  const [transport, client] = await loop.createConnection(
+    () => new Recorder(),
+    "localhost",
+    portOf(server),
+    { ssl: clientSsl },
+  );
+  assert.deepEqual(client.names, ["connectionMade"], "handshake done before connectionMade");
+  assert.equal(transport.getExtraInfo("sslcontext"), clientSsl);
+  const sslObject = transport.getExtraInfo<Deno.TlsConn>("ssl_object");
+  assert.equal(typeof sslObject?.handshake, "function");
+  assert.equal(transport.getExtraInfo("alpn_protocol"), "echo/1");
+  assert.equal(transport.getExtraInfo("peercert"), undefined);
+  assert.equal(transport.getExtraInfo("cipher", "n/a"), "n/a");
+  assert.equal(transport.getExtraInfo("compression", null), null);
+  assert.deepEqual(transport.getExtraInfo("peername"), ["127.0.0.1", portOf(server)]);
+  assert.equal(transport.canWriteEof(), false);
+  assert.throws(() => transport.writeEof(), Deno.errors.NotSupported);
+
+  await until(() => serverSide.length === 1 && serverSide[0].names.length > 0, "server side");
+  const accepted = serverSide[0].transport;
+  assert.equal(accepted.getExtraInfo("alpn_protocol"), "echo/1");
+  assert.equal(accepted.getExtraInfo("sslcontext"), ssl);
+  transport.write(new TextEncoder().encode("ping"));
+  await until(() => serverSide[0].received.length === 4, "server got ping");
+  transport.close();
+  // The server's protocol asked to stay open on EOF; TLS closes anyway.
+  await within(serverSide[0].lost, "server connectionLost");
+  await within(client.lost, "client connectionLost");
+  await shutdown(server);
+});
+
+Deno.test("TLS: a hostname mismatch rejects createConnection with InvalidData", async () => {
+  const captured = captureExceptions();
+  try {
+    const [server, port] = await tlsEchoServer();
+    let made = false;
+    await assert.rejects(
+      within(
+        loop.createConnection(() => ({ connectionMade: () => made = true }), "127.0.0.1", port, {
+          ssl: { caCerts: [CA] },
+          serverHostname: "example.com",
+        }),
+        "createConnection",
+      ),
+      (err: Error) => err instanceof Deno.errors.InvalidData && /example\.com/.test(err.message),
+    );
+    assert.equal(made, false);
+    await until(() => captured.contexts.length > 0, "the server reports its failed handshake");
+    await shutdown(server);
+  } finally {
+    captured.restore();
+  }
+});
+
+Deno.test("TLS: a certificate from an unknown CA is rejected", async () => {
+  const captured = captureExceptions();
+  try {
+    const [server, port] = await tlsEchoServer(OTHER_TLS);
+    await assert.rejects(
+      within(
+        loop.createConnection(() => new Protocol(), "127.0.0.1", port, { ssl: { caCerts: [CA] } }),
+        "createConnection",
+      ),
+      (err: Error) =>
+        err instanceof Deno.errors.InvalidData && /issuer|UnknownIssuer/i.test(err.message),
+    );
+    await until(() => captured.contexts.length > 0, "the server reports its failed handshake");
+    await shutdown(server);
+  } finally {
+    captured.restore();
+  }
+});
+
+Deno.test("TLS: a plaintext client fails the handshake; the server keeps serving", async () => {
+  const captured = captureExceptions();
+  try {
+    const [server, port] = await tlsEchoServer();
+    const [plain, plainProtocol] = await loop.createConnection(
+      () => new Recorder(),
+      "127.0.0.1",
+      port,
+    );
+    plain.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+    await within(plainProtocol.lost, "plaintext client's connectionLost");
+    await until(() => captured.contexts.length > 0, "the failed handshake is reported");
+    assert.ok(captured.contexts[0].exception instanceof Deno.errors.InvalidData);
+    assert.ok(server.isServing());
+
+    const [transport, client] = await loop.createConnection(
+      () => new Recorder(),
+      "127.0.0.1",
+      port,
+      { ssl: { caCerts: [CA] }, serverHostname: "localhost" },
+    );
+    transport.write(new TextEncoder().encode("still here"));
+    await until(() => client.received.length === 10, "the echo");
+    assert.equal(new TextDecoder().decode(client.received), "still here");
+    transport.close();
+    await within(client.lost, "connectionLost");
+    await shutdown(server);
+  } finally {
+    captured.restore();
+  }
+});
+
+Deno.test("TLS: a handshake that never completes times out with TimedOut", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const started = performance.now();
+  await assert.rejects(
+    within(
+      loop.createConnection(() => new Protocol(), "127.0.0.1", listener.addr.port, {
+        ssl: true,
+        sslHandshakeTimeout: 0.2,
+      }),
+      "createConnection",
+    ),
+    Deno.errors.TimedOut,
+  );
+  assert.ok(performance.now() - started < 5000);
+  (await accepted).close();
+  listener.close();
+});
+
+Deno.test("TLS: connectAcceptedSocket completes the server handshake", async () => {
+  const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, ...SERVER_TLS });
+  const accepted = listener.accept();
+  const connecting = loop.createConnection(() => new Recorder(), "127.0.0.1", listener.addr.port, {
+    ssl: { caCerts: [CA] },
+  });
+  const conn = await accepted;
+  const [serverTransport, serverProtocol] = await within(
+    loop.connectAcceptedSocket(() => new EchoProtocol(), conn, { ssl: true }),
+    "connectAcceptedSocket",
+  );
+  assert.ok(serverProtocol instanceof EchoProtocol);
+  assert.equal(serverTransport.canWriteEof(), false);
+  const [transport, client] = await within(connecting, "createConnection");
+  transport.write(new TextEncoder().encode("abc"));
+  await until(() => client.received.length === 3, "echo");
+  transport.close();
+  await within(client.lost, "client connectionLost");
+  serverTransport.close();
+  listener.close();
+});
+
+Deno.test("TLS: connectAcceptedSocket with ssl refuses a plain connection", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const conn = await accepted;
+  await assert.rejects(
+    loop.connectAcceptedSocket(() => new Protocol(), conn, { ssl: SERVER_TLS }),
+    (err: Error) => err instanceof Deno.errors.NotSupported && /Deno\.listenTls/.test(err.message),
+  );
+  conn.close();
+  client.close();
+  listener.close();
+});
+
+Deno.test("TLS: bad options are TypeErrors naming the option", async () => {
+  await assert.rejects(
+    loop.createConnection(() => new Protocol(), "127.0.0.1", 1, { serverHostname: "x" }),
+    (err: Error) => err instanceof TypeError && /serverHostname/.test(err.message),
+  );
+  await assert.rejects(
+    // @ts-expect-error: a string is not TLS options
+    loop.createConnection(() => new Protocol(), "127.0.0.1", 1, { ssl: "yes" }),
+    (err: Error) => err instanceof TypeError && /'ssl'/.test(err.message),
+  );
+  await assert.rejects(
+    loop.createConnection(() => new Protocol(), "127.0.0.1", 1, { ssl: { cert: "x" } }),
+    (err: Error) => err instanceof TypeError && /ssl\.key/.test(err.message),
+  );
+  await assert.rejects(
+    loop.createConnection(() => new Protocol(), "127.0.0.1", 1, {
+      ssl: true,
+      sslHandshakeTimeout: -1,
+    }),
+    (err: Error) => err instanceof RangeError && /sslHandshakeTimeout/.test(err.message),
+  );
+  await assert.rejects(
+    // @ts-expect-error: the key is missing
+    loop.createServer(() => new Protocol(), "127.0.0.1", 0, { ssl: { cert: SERVER_TLS.cert } }),
+    (err: Error) => err instanceof TypeError && /ssl\.key/.test(err.message),
+  );
+});
+
+/**
+ * An SMTP-like server written on raw Deno APIs: a plaintext greeting, then
+ * STARTTLS, after which it relays bytes to a TLS echo server (Deno has no
+ * server-side upgrade).
+ */
+async function startTlsServer(tlsPort: number, conn: Deno.Conn): Promise<void> {
+  const encoder = new TextEncoder();
+  await conn.write(encoder.encode("220 greetings\r\n"));
+  const buffer = new Uint8Array(1024);
+  let text = "";
+  while (!text.includes("STARTTLS\r\n")) {
+    const n = await conn.read(buffer);
+    if (n === null) return conn.close();
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  await conn.write(encoder.encode("220 go ahead\r\n"));
+  const upstream = await Deno.connect({ hostname: "127.0.0.1", port: tlsPort });
+  const pump = async (from: Deno.Conn, to: Deno.Conn) => {
+    const chunk = new Uint8Array(64 * 1024);
+    try {
+      for (let n; (n = await from.read(chunk)) !== null;) {
+        for (let sent = 0; sent < n;) sent += await to.write(chunk.subarray(sent, n));
+      }
+    } catch {
+      // Either side closing ends the relay.
+    }
+    try {
+      to.close();
+    } catch {
+      // Already closed by the other pump.
+    }
+  };
+  await Promise.all([pump(conn, upstream), pump(upstream, conn)]);
+}
+
+class StartTlsClient extends Protocol {
+  transport!: Transport;
+  upgraded: Promise<Transport> | null = null;
+  readonly events: string[] = [];
+  readonly plaintext: string[] = [];
+  secure = new Uint8Array(0);
+  readonly lost = loop.createFuture<Error | null>();
+  override connectionMade(transport: Transport) {
+    this.events.push("connectionMade");
+    this.transport = transport;
+  }
+  override dataReceived(data: Uint8Array) {
+    if (this.upgraded === null) {
+      const line = new TextDecoder().decode(data);
+      this.plaintext.push(line);
+      if (line.startsWith("220 greetings")) {
+        this.transport.write(new TextEncoder().encode("STARTTLS\r\n"));
+      } else if (line.startsWith("220 go ahead")) {
+        this.upgraded = loop.startTls(this.transport, this, { caCerts: [CA] }, {
+          serverHostname: "localhost",
+        });
+      }
+      return;
+    }
+    const joined = new Uint8Array(this.secure.length + data.length);
+    joined.set(this.secure);
+    joined.set(data, this.secure.length);
+    this.secure = joined;
+  }
+  override connectionLost(exc: Error | null) {
+    this.events.push("connectionLost");
+    this.lost.setResult(exc);
+  }
+}
+
+Deno.test("startTls: an SMTP-style upgrade after a plaintext greeting keeps every byte", async () => {
+  const [tlsServer, tlsPort] = await tlsEchoServer();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = listener.accept().then((conn) => startTlsServer(tlsPort, conn));
+  const [plain, client] = await loop.createConnection(
+    () => new StartTlsClient(),
+    "127.0.0.1",
+    listener.addr.port,
+  );
+  await until(() => client.upgraded !== null, "the go-ahead");
+  const secure = await within(client.upgraded!, "startTls");
+  assert.deepEqual(client.plaintext, ["220 greetings\r\n", "220 go ahead\r\n"]);
+  assert.notEqual(secure, plain);
+  assert.ok(plain.isClosing(), "the old transport is closed");
+  assert.equal(secure.getProtocol(), client);
+  assert.equal(typeof secure.getExtraInfo<Deno.TlsConn>("ssl_object")?.handshake, "function");
+  assert.equal(secure.canWriteEof(), false);
+
+  const total = 2 * 1024 * 1024;
+  const data = pattern(total);
+  for (let offset = 0; offset < total; offset += 100_000) {
+    secure.write(data.subarray(offset, offset + 100_000));
+  }
+  await until(() => client.secure.length >= total, "the echoed bytes", 30_000);
+  assert.deepEqual(client.secure, data);
+  await sleep(10);
+  assert.deepEqual(client.events, ["connectionMade"], "no connectionLost for the old transport");
+  secure.close();
+  assert.equal(await within(client.lost, "connectionLost"), null);
+  assert.deepEqual(client.events, ["connectionMade", "connectionLost"]);
+  await within(served, "the relay ends");
+  listener.close();
+  await shutdown(tlsServer);
+});
+
+Deno.test("startTls: bytes written before the upgrade go out first, in plaintext", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const [plain, protocol] = await loop.createConnection(
+    () => new Recorder(),
+    "127.0.0.1",
+    listener.addr.port,
+  );
+  const conn = await accepted;
+  plain.write(new TextEncoder().encode("HELLO\r\n".repeat(1000)));
+  // A read is in flight: startTls waits for it, so the peer must speak.
+  const upgrading = loop.startTls(plain, protocol, true, {
+    serverHostname: "localhost",
+    sslHandshakeTimeout: 2,
+  });
+  const buffer = new Uint8Array(7000);
+  let got = 0;
+  while (got < 7000) got += (await conn.read(buffer.subarray(got)))!;
+  assert.equal(new TextDecoder().decode(buffer), "HELLO\r\n".repeat(1000));
+  await conn.write(new TextEncoder().encode("late plaintext"));
+  // The peer is no TLS server: the handshake fails, and nothing leaks.
+  conn.close();
+  await assert.rejects(within(upgrading, "startTls"));
+  assert.ok(plain.isClosing());
+  assert.deepEqual(protocol.names, ["connectionMade"]);
+  listener.close();
+});
+
+Deno.test("startTls: serverSide is NotSupported; bad arguments are TypeErrors", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const [transport, protocol] = await loop.createConnection(
+    () => new Recorder(),
+    "127.0.0.1",
+    listener.addr.port,
+  );
+  const conn = await accepted;
+  await assert.rejects(
+    loop.startTls(transport, protocol, true, { serverSide: true }),
+    (err: Error) => err instanceof Deno.errors.NotSupported && /serverSide/.test(err.message),
+  );
+  await assert.rejects(
+    // @ts-expect-error: tls options are required
+    loop.startTls(transport, protocol, undefined),
+    (err: Error) => err instanceof TypeError && /'tls'/.test(err.message),
+  );
+  await assert.rejects(
+    // @ts-expect-error: not a transport
+    loop.startTls({}, protocol, true),
+    (err: Error) => err instanceof TypeError && /'transport'/.test(err.message),
+  );
+  assert.ok(!transport.isClosing(), "a refused upgrade leaves the transport alone");
+  transport.close();
+  await within(protocol.lost, "connectionLost");
+  conn.close();
+  listener.close();
+});
