@@ -99,8 +99,9 @@ export class Server implements AsyncDisposable {
   }
 
   /**
-   * Stops listening: new connections are refused. Connections already
-   * accepted stay open (see {@linkcode closeClients}).
+   * Stops listening: new connections are refused (one racing `close()` may
+   * be reset instead, until Deno releases the socket a moment later).
+   * Connections already accepted stay open (see {@linkcode closeClients}).
    */
   close(): void {
     const listeners = this.#listeners;

@@ -1,0 +1,184 @@
+/** BufferedProtocol on both byte channels, and the Web-Streams channel itself. */
+
+import assert from "node:assert/strict";
+import { BufferedProtocol, type ExceptionContext, getRunningLoop, type Transport } from "../mod.ts";
+import { StreamTransport } from "../transports/_stream_transport.ts";
+import { StreamsChannel } from "../transports/_streams_channel.ts";
+import { concat, pattern, rawListener, Recorder, until, within } from "./_helpers.ts";
+
+const loop = getRunningLoop();
+
+/** Keeps everything it is given in one fixed array, copying out each fill. */
+class Collector extends BufferedProtocol {
+  readonly buffer: Uint8Array;
+  readonly hints: number[] = [];
+  readonly filled: Uint8Array[] = [];
+  readonly lost = loop.createFuture<Error | null>();
+  eof = false;
+  constructor(size: number) {
+    super();
+    this.buffer = new Uint8Array(size);
+  }
+  override getBuffer(sizeHint: number) {
+    this.hints.push(sizeHint);
+    return this.buffer;
+  }
+  override bufferUpdated(nbytes: number) {
+    assert.ok(nbytes > 0 && nbytes <= this.buffer.length);
+    this.filled.push(this.buffer.slice(0, nbytes));
+  }
+  override eofReceived() {
+    this.eof = true;
+  }
+  override connectionLost(exc: Error | null) {
+    this.lost.setResult(exc);
+  }
+}
+
+Deno.test("BufferedProtocol over TCP: filled in place, never detached, every byte in order", async () => {
+  const [listener, port] = rawListener();
+  const accepted = listener.accept();
+  const protocol = new Collector(4096);
+  const arrayBuffer = protocol.buffer.buffer;
+  await loop.createConnection(() => protocol, "127.0.0.1", port);
+  const conn = await accepted;
+  const data = pattern(1024 * 1024);
+  for (let sent = 0; sent < data.length;) sent += await conn.write(data.subarray(sent));
+  conn.close();
+  assert.equal(await within(protocol.lost, "connectionLost"), null);
+  assert.ok(protocol.eof);
+  assert.equal(protocol.buffer.buffer, arrayBuffer);
+  assert.equal(protocol.buffer.byteLength, 4096, "the protocol's array is not detached");
+  assert.deepEqual(concat(protocol.filled), data);
+  assert.ok(protocol.hints.every((hint) => hint === -1));
+  listener.close();
+});
+
+Deno.test("getBuffer returning an empty array, or throwing, is a fatal error", async () => {
+  for (const bad of ["empty", "throw"] as const) {
+    const contexts: ExceptionContext[] = [];
+    loop.setExceptionHandler((_loop, context) => contexts.push(context));
+    try {
+      const [listener, port] = rawListener();
+      const accepted = listener.accept();
+      const lost = loop.createFuture<Error | null>();
+      await loop.createConnection(
+        () => ({
+          getBuffer() {
+            if (bad === "throw") throw new Error("no buffer");
+            return new Uint8Array(0);
+          },
+          bufferUpdated() {},
+          connectionLost: (exc: Error | null) => lost.setResult(exc),
+        }),
+        "127.0.0.1",
+        port,
+      );
+      const conn = await accepted;
+      const exc = await within(lost, "connectionLost");
+      assert.ok(exc instanceof Error);
+      assert.match(exc.message, bad === "throw" ? /no buffer/ : /empty buffer/);
+      assert.equal(contexts.length, 1);
+      assert.match(contexts[0].message, /getBuffer/);
+      conn.close();
+      listener.close();
+    } finally {
+      loop.setExceptionHandler(null);
+    }
+  }
+});
+
+/** An in-memory byte source the test pushes into, and a sink that records what it got. */
+function memoryStreams(byteStream = true) {
+  let controller!: ReadableStreamDefaultController<Uint8Array> | ReadableByteStreamController;
+  const readable = new ReadableStream<Uint8Array>(
+    byteStream
+      ? { type: "bytes", start: (c) => void (controller = c) }
+      : { start: (c) => void (controller = c) },
+  );
+  const written: Uint8Array[] = [];
+  let closed = false;
+  const writable = new WritableStream<Uint8Array>({
+    write(chunk) {
+      written.push(chunk);
+    },
+    close() {
+      closed = true;
+    },
+  });
+  return {
+    readable,
+    writable,
+    written,
+    isClosed: () => closed,
+    push: (bytes: Uint8Array) => controller.enqueue(bytes),
+    end: () => {
+      controller.close();
+      // A byte stream resolves a pending BYOB read at close only once the source responds.
+      if ("byobRequest" in controller) controller.byobRequest?.respond(0);
+    },
+  };
+}
+
+function overStreams<P extends object>(protocol: P, streams: ReturnType<typeof memoryStreams>) {
+  const channel = new StreamsChannel(streams.readable, streams.writable);
+  const transport = new StreamTransport({ loop, channel, protocol, extra: { pipe: streams } });
+  assert.equal(transport.start(), null);
+  return transport;
+}
+
+Deno.test("streams channel: BufferedProtocol over a BYOB byte stream keeps its array attached", async () => {
+  const streams = memoryStreams();
+  const protocol = new Collector(1000);
+  const arrayBuffer = protocol.buffer.buffer;
+  overStreams(protocol, streams);
+  const data = pattern(10_000);
+  streams.push(data.slice(0, 2500));
+  streams.push(data.slice(2500));
+  streams.end();
+  assert.equal(await within(protocol.lost, "connectionLost"), null);
+  assert.equal(protocol.buffer.buffer, arrayBuffer);
+  assert.equal(protocol.buffer.byteLength, 1000);
+  assert.deepEqual(concat(protocol.filled), data);
+  assert.ok(protocol.eof);
+});
+
+Deno.test("streams channel: Protocol over a plain stream; writes, writeEof and close reach the sink", async () => {
+  for (const byteStream of [true, false]) {
+    const streams = memoryStreams(byteStream);
+    const protocol = new Recorder();
+    protocol.eofResult = true;
+    const transport = overStreams(protocol, streams);
+    assert.equal(transport.getExtraInfo("pipe"), streams);
+    streams.push(pattern(70_000));
+    await until(() => protocol.received.length === 70_000, "70,000 bytes");
+    assert.deepEqual(protocol.received, pattern(70_000));
+    const out = pattern(5000, 3);
+    transport.write(out);
+    out.fill(0);
+    transport.writeEof();
+    await until(() => streams.isClosed(), "the sink to close on writeEof");
+    assert.deepEqual(concat(streams.written), pattern(5000, 3));
+    streams.end();
+    await until(() => protocol.names.includes("eofReceived"), "eofReceived");
+    transport.close();
+    assert.equal(await within(protocol.lost, "connectionLost"), null);
+    assert.deepEqual(protocol.names.slice(-2), ["eofReceived", "connectionLost"]);
+  }
+});
+
+Deno.test("streams channel: a sink that fails gives connectionLost(err)", async () => {
+  const failure = new Deno.errors.BrokenPipe("the reader went away");
+  const writable = new WritableStream<Uint8Array>({
+    write() {
+      throw failure;
+    },
+  });
+  const readable = new ReadableStream<Uint8Array>({ type: "bytes" });
+  const protocol = new Recorder();
+  const channel = new StreamsChannel(readable, writable);
+  const transport: Transport = new StreamTransport({ loop, channel, protocol, extra: {} });
+  (transport as StreamTransport).start();
+  transport.write(new Uint8Array([1, 2, 3]));
+  assert.equal(await within(protocol.lost, "connectionLost"), failure);
+});
