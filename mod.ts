@@ -48,10 +48,16 @@ export type {
   CreateServerOptions,
 } from "./loop/_tcp.ts";
 export type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./loop/_unix.ts";
-export type { StartTlsOptions, TlsClientOptions } from "./loop/_tls.ts";
+export type { StartTlsOptions, TlsClientOptions, TlsServerOptions } from "./loop/_tls.ts";
 export type { SendfileOptions } from "./loop/_sendfile.ts";
 export type { CreateDatagramEndpointOptions } from "./loop/_datagram.ts";
-export { DEVNULL, PIPE, STDOUT, type SubprocessOptions } from "./loop/_subprocess.ts";
+export {
+  DEVNULL,
+  PIPE,
+  type StdioOption,
+  STDOUT,
+  type SubprocessOptions,
+} from "./loop/_subprocess.ts";
 export type { ReadPipe, WritePipe } from "./loop/_pipes.ts";
 
 export { BaseProtocol } from "./protocols/base_protocol.ts";

@@ -1,22 +1,221 @@
-/** UDP: `createDatagramEndpoint`. */
+/**
+ * UDP: `createDatagramEndpoint`, on `node:dgram`, which is stable in Deno
+ * (`Deno.listenDatagram` still needs `--unstable-net`).
+ */
 
+import { createSocket, Socket } from "node:dgram";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
+import { makeProtocol } from "./_open_stream.ts";
+import { checkBoolean, checkNetAddress, checkOptions } from "./_validate.ts";
+import { toDenoError } from "../transports/_node_socket_channel.ts";
+import { type DatagramEndpointProtocol, UdpTransport } from "../transports/_datagram_transport.ts";
 import type { DatagramTransport, NetAddress } from "../transports/transport.ts";
 
-/** Options of {@linkcode EventLoop.createDatagramEndpoint}. */
+/** Options of {@linkcode EventLoop.createDatagramEndpoint}, asyncio's keywords in camelCase. */
 export interface CreateDatagramEndpointOptions {
-  /** The local `[host, port]` to bind. */
+  /** The local `[host, port]` to bind (port 0: any free port). */
   localAddr?: NetAddress;
-  /** The remote `[host, port]` to connect to. */
+  /**
+   * The remote `[host, port]` to connect to: `sendto(data)` goes there, and
+   * only datagrams from there are delivered.
+   */
   remoteAddr?: NetAddress;
+  /**
+   * The IP version, `4` or `6`; `0` (the default) takes it from `localAddr`
+   * or `remoteAddr`. Needed when neither is given.
+   */
+  family?: 0 | 4 | 6;
+  /** Lets several endpoints bind the same address and port (`SO_REUSEPORT`). */
+  reusePort?: boolean;
+  /** Allows sending to broadcast addresses (`SO_BROADCAST`). */
+  allowBroadcast?: boolean;
+  /** A bound `node:dgram` socket to use instead of making one; the transport owns it. */
+  sock?: Socket;
 }
 
-export function createDatagramEndpoint<P extends object>(
-  _loop: EventLoop,
-  _factory: ProtocolFactory<P>,
-  _opts: CreateDatagramEndpointOptions,
+const METHOD = "createDatagramEndpoint";
+const SOCKET_MODIFIERS = ["localAddr", "remoteAddr", "family", "reusePort", "allowBroadcast"];
+
+export async function createDatagramEndpoint<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  opts: CreateDatagramEndpointOptions,
 ): Promise<[DatagramTransport, P]> {
-  return Promise.reject(
-    new Deno.errors.NotSupported("createDatagramEndpoint is not implemented yet"),
-  );
+  checkOptions(opts, METHOD);
+  opts ??= {};
+  if (typeof factory !== "function") throw new TypeError(`${METHOD}: 'factory' must be a function`);
+  if (opts.sock !== undefined) return wrapSocket(loop, factory, opts);
+
+  let family = checkFamily(opts.family);
+  const local = opts.localAddr === undefined
+    ? null
+    : checkNetAddress(opts.localAddr, METHOD, "localAddr", true);
+  const remote = opts.remoteAddr === undefined
+    ? null
+    : checkNetAddress(opts.remoteAddr, METHOD, "remoteAddr", false);
+  const reusePort = opts.reusePort === undefined
+    ? false
+    : checkBoolean(opts.reusePort, METHOD, "reusePort");
+  const allowBroadcast = opts.allowBroadcast === undefined
+    ? false
+    : checkBoolean(opts.allowBroadcast, METHOD, "allowBroadcast");
+  if (local === null && remote === null && family === 0) {
+    throw new TypeError(`${METHOD}: give 'localAddr', 'remoteAddr' or 'family' (4 or 6)`);
+  }
+
+  let bindHost: string | null = null;
+  if (local !== null) [bindHost, family] = await resolveHost(local[0], family, "localAddr");
+  let peer: NetAddress | null = null;
+  if (remote !== null) {
+    let peerHost: string;
+    [peerHost, family] = await resolveHost(remote[0], family, "remoteAddr");
+    peer = [peerHost, remote[1]];
+  }
+  bindHost ??= family === 6 ? "::" : "0.0.0.0";
+  const bindPort = local?.[1] ?? 0;
+  checkNetPermission(bindHost, bindPort);
+
+  const socket = createSocket({ type: family === 6 ? "udp6" : "udp4", reuseAddr: reusePort });
+  try {
+    await settle(socket, "listening", () => socket.bind(bindPort, bindHost));
+    if (allowBroadcast) socket.setBroadcast(true);
+    if (peer !== null) await settle(socket, "connect", () => socket.connect(peer[1], peer[0]));
+  } catch (err) {
+    await closeSocket(socket);
+    throw err;
+  }
+  return openEndpoint(loop, factory, socket, peer, remote);
+}
+
+async function wrapSocket<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  opts: CreateDatagramEndpointOptions,
+): Promise<[DatagramTransport, P]> {
+  for (const name of SOCKET_MODIFIERS) {
+    if (opts[name as keyof CreateDatagramEndpointOptions] !== undefined) {
+      throw new TypeError(`${METHOD}: '${name}' and 'sock' cannot be given together`);
+    }
+  }
+  const socket = opts.sock;
+  if (!(socket instanceof Socket)) {
+    throw new TypeError(`${METHOD}: 'sock' must be a node:dgram Socket`);
+  }
+  try {
+    socket.address();
+  } catch {
+    throw new TypeError(`${METHOD}: 'sock' must be bound (call its bind() first)`);
+  }
+  let peer: NetAddress | null = null;
+  try {
+    const { address, port } = socket.remoteAddress();
+    peer = [address, port];
+  } catch {
+    // Not connected: an endpoint for any peer.
+  }
+  return await openEndpoint(loop, factory, socket, peer, null);
+}
+
+async function openEndpoint<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  socket: Socket,
+  peer: NetAddress | null,
+  peerAsGiven: NetAddress | null,
+): Promise<[DatagramTransport, P]> {
+  let protocol: P;
+  try {
+    protocol = makeProtocol(factory, METHOD);
+  } catch (err) {
+    await closeSocket(socket);
+    throw err;
+  }
+  const { address, port } = socket.address();
+  const extra: Record<string, unknown> = { socket, sockname: [address, port] };
+  if (peer !== null) extra.peername = [...peer];
+  const transport = new UdpTransport({
+    loop,
+    socket,
+    protocol: protocol as DatagramEndpointProtocol,
+    peer,
+    peerAsGiven,
+    extra,
+  });
+  const failure = transport.start();
+  if (failure) throw failure;
+  return [transport, protocol];
+}
+
+function checkFamily(family: unknown): 0 | 4 | 6 {
+  if (family === undefined) return 0;
+  if (family === 0 || family === 4 || family === 6) return family;
+  throw new TypeError(`${METHOD}: 'family' must be 0, 4 or 6, got ${String(family)}`);
+}
+
+/** An IP literal as is, a host name resolved as `getaddrinfo` does, in `family` if not 0. */
+async function resolveHost(
+  host: string,
+  family: 0 | 4 | 6,
+  name: string,
+): Promise<[string, 4 | 6]> {
+  const literal = isIP(host);
+  if (literal === 4 || literal === 6) {
+    if (family !== 0 && literal !== family) {
+      throw new TypeError(`${METHOD}: '${name}[0]' ${host} is not an IPv${family} address`);
+    }
+    return [host, literal];
+  }
+  try {
+    const found = await lookup(host, { family });
+    return [found.address, found.family === 6 ? 6 : 4];
+  } catch (err) {
+    throw toDenoError(err as Error);
+  }
+}
+
+/**
+ * `node:dgram` binds from a callback, where a missing permission would be an
+ * uncaught error: ask first, so that it rejects the loop method instead.
+ */
+function checkNetPermission(host: string, port: number): void {
+  const descriptor = {
+    name: "net",
+    host: `${host.includes(":") ? `[${host}]` : host}:${port}`,
+  } as const;
+  let { state } = Deno.permissions.querySync(descriptor);
+  if (state === "prompt") ({ state } = Deno.permissions.requestSync(descriptor));
+  if (state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `${METHOD}: requires net access to "${descriptor.host}", run again with the --allow-net flag`,
+    );
+  }
+}
+
+/** Runs `start` and waits for `event`, or rejects with the socket's error. */
+function settle(socket: Socket, event: "listening" | "connect", start: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      socket.off(event, onDone);
+      reject(toDenoError(err));
+    };
+    const onDone = () => {
+      socket.off("error", onError);
+      resolve();
+    };
+    socket.once("error", onError);
+    socket.once(event, onDone);
+    start();
+  });
+}
+
+function closeSocket(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }

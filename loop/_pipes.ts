@@ -1,26 +1,76 @@
 /** Pipes: `connectReadPipe`, `connectWritePipe`. */
 
 import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
+import { openStream } from "./_open_stream.ts";
+import type { ByteChannel } from "../transports/_channel.ts";
+import { ConnChannel } from "../transports/_conn_channel.ts";
+import { StreamsChannel } from "../transports/_streams_channel.ts";
 import type { ReadTransport, WriteTransport } from "../transports/transport.ts";
 
 /** What `connectReadPipe` accepts: a file (FIFO, `Deno.stdin`) or a byte stream. */
-export type ReadPipe = Deno.FsFile | ReadableStream<Uint8Array>;
+export type ReadPipe = Deno.FsFile | typeof Deno.stdin | ReadableStream<Uint8Array>;
 
 /** What `connectWritePipe` accepts: a file (FIFO, `Deno.stdout`) or a byte sink. */
-export type WritePipe = Deno.FsFile | WritableStream<Uint8Array>;
+export type WritePipe =
+  | Deno.FsFile
+  | typeof Deno.stdout
+  | typeof Deno.stderr
+  | WritableStream<Uint8Array>;
 
-export function connectReadPipe<P extends object>(
-  _loop: EventLoop,
-  _factory: ProtocolFactory<P>,
-  _pipe: ReadPipe,
-): Promise<[ReadTransport, P]> {
-  return Promise.reject(new Deno.errors.NotSupported("connectReadPipe is not implemented yet"));
+function hasMethods(value: unknown, ...names: string[]): boolean {
+  return typeof value === "object" && value !== null &&
+    names.every((name) => typeof (value as Record<string, unknown>)[name] === "function");
 }
 
-export function connectWritePipe<P extends object>(
-  _loop: EventLoop,
-  _factory: ProtocolFactory<P>,
-  _pipe: WritePipe,
+/** A stream reader locks its stream: a locked one is a clear error, not a hang. */
+function checkUnlocked(stream: ReadableStream | WritableStream, method: string): void {
+  if (stream.locked) throw new TypeError(`${method}: 'pipe' is a locked stream`);
+}
+
+function checkFactory(factory: unknown, method: string): void {
+  if (typeof factory !== "function") {
+    throw new TypeError(`${method}: 'factory' must be a function that makes a protocol`);
+  }
+}
+
+function readChannel(pipe: unknown, method: string): ByteChannel {
+  if (pipe instanceof ReadableStream) {
+    checkUnlocked(pipe, method);
+    return new StreamsChannel(pipe, null);
+  }
+  if (hasMethods(pipe, "read", "close")) return new ConnChannel(pipe as Deno.FsFile, false);
+  throw new TypeError(`${method}: 'pipe' must be a Deno.FsFile, Deno.stdin or a ReadableStream`);
+}
+
+function writeChannel(pipe: unknown, method: string): ByteChannel {
+  if (pipe instanceof WritableStream) {
+    checkUnlocked(pipe, method);
+    return new StreamsChannel(null, pipe);
+  }
+  if (hasMethods(pipe, "write", "close")) return new ConnChannel(pipe as Deno.FsFile, false);
+  throw new TypeError(
+    `${method}: 'pipe' must be a Deno.FsFile, Deno.stdout, Deno.stderr or a WritableStream`,
+  );
+}
+
+export async function connectReadPipe<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  pipe: ReadPipe,
+): Promise<[ReadTransport, P]> {
+  const method = "connectReadPipe";
+  checkFactory(factory, method);
+  const channel = readChannel(pipe, method);
+  return openStream(loop, factory, method, channel, { pipe }, { mode: "read" });
+}
+
+export async function connectWritePipe<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  pipe: WritePipe,
 ): Promise<[WriteTransport, P]> {
-  return Promise.reject(new Deno.errors.NotSupported("connectWritePipe is not implemented yet"));
+  const method = "connectWritePipe";
+  checkFactory(factory, method);
+  const channel = writeChannel(pipe, method);
+  return openStream(loop, factory, method, channel, { pipe }, { mode: "write" });
 }

@@ -1,21 +1,195 @@
 /** `sendfile`: a file range through a transport, with flow control. */
 
 import type { EventLoop } from "./event_loop.ts";
+import { InvalidStateError, SendfileNotAvailableError } from "./errors.ts";
+import { checkBoolean, checkOptions } from "./_validate.ts";
+import type { StreamProtocol } from "../transports/_stream_transport.ts";
 import type { Transport } from "../transports/transport.ts";
 
-/** Options of {@linkcode EventLoop.sendfile}. */
+/**
+ * Options of {@linkcode EventLoop.sendfile}.
+ *
+ * @example
+ * ```ts
+ * import type { SendfileOptions } from "@aio/transports";
+ *
+ * const opts: SendfileOptions = { fallback: true };
+ * console.log(opts.fallback); // true
+ * ```
+ */
 export interface SendfileOptions {
-  /** Read and write in user space when no native path exists (default `true`). */
+  /**
+   * Read and write in user space when no native path exists (default
+   * `true`). Deno has no native `sendfile`, so `false` always rejects with
+   * `SendfileNotAvailableError`.
+   */
   fallback?: boolean;
 }
 
-export function sendfile(
+/** asyncio's fallback block size is 16 KiB; a larger one halves the per-chunk overhead. */
+const CHUNK_SIZE = 64 * 1024;
+
+/** The parts of a write transport `sendfile` drives. */
+interface SendfileTransport {
+  write(data: Uint8Array): void;
+  isClosing(): boolean;
+  getProtocol(): object;
+  setProtocol(protocol: object): void;
+  getWriteBufferSize(): number;
+  getWriteBufferLimits(): [low: number, high: number];
+  isReading?(): boolean;
+  pauseReading?(): void;
+  resumeReading?(): void;
+}
+
+function checkTransport(transport: unknown, method: string): SendfileTransport {
+  const t = transport as SendfileTransport | null;
+  if (
+    typeof t !== "object" || t === null || typeof t.write !== "function" ||
+    typeof t.setProtocol !== "function" || typeof t.getWriteBufferSize !== "function"
+  ) {
+    throw new TypeError(`${method}: 'transport' must be a writable transport made by the loop`);
+  }
+  return t;
+}
+
+function checkFile(file: unknown, method: string): Deno.FsFile {
+  const f = file as Deno.FsFile | null;
+  if (typeof f !== "object" || f === null || typeof f.read !== "function" || !f.seek) {
+    throw new TypeError(`${method}: 'file' must be a Deno.FsFile`);
+  }
+  return f;
+}
+
+function checkOffset(value: unknown, method: string, name: string, min: number): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`${method}: '${name}' must be a number, got ${typeof value}`);
+  }
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(
+      `${method}: '${name}' must be an integer >= ${min}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Stands in for the user's protocol while the file is sent, as asyncio's
+ * `_SendfileFallbackProtocol`: it turns `pauseWriting`/`resumeWriting` into
+ * something to await, and forwards `connectionLost`. It records the first
+ * and last flow-control call so the user's protocol can be told the net
+ * change on restore.
+ */
+class SendfileProtocol implements StreamProtocol {
+  readonly #transport: SendfileTransport;
+  readonly #user: StreamProtocol;
+  readonly #resumeReading: boolean;
+  #waiter: PromiseWithResolvers<void> | null = null;
+  #lost: Error | null = null;
+  /** The flow-control state seen first and last: `null` until a call. */
+  #pausedAtStart: boolean | null = null;
+  #pausedNow = false;
+
+  constructor(transport: SendfileTransport) {
+    this.#transport = transport;
+    this.#user = transport.getProtocol() as StreamProtocol;
+    this.#resumeReading = transport.isReading?.() ?? false;
+    transport.pauseReading?.();
+    transport.setProtocol(this);
+  }
+
+  /**
+   * Resolves when more may be written. The buffer is over the high
+   * watermark only while the transport is paused, and a paused transport
+   * always calls `resumeWriting` (or `connectionLost`) later.
+   */
+  drain(): Promise<void> | undefined {
+    if (this.#lost !== null) throw this.#lost;
+    if (this.#transport.isClosing()) {
+      throw new Deno.errors.ConnectionReset("sendfile: the transport is closing");
+    }
+    const [, high] = this.#transport.getWriteBufferLimits();
+    if (this.#transport.getWriteBufferSize() <= high) return undefined;
+    this.#waiter ??= Promise.withResolvers<void>();
+    return this.#waiter.promise;
+  }
+
+  pauseWriting(): void {
+    this.#pausedAtStart ??= false;
+    this.#pausedNow = true;
+  }
+
+  resumeWriting(): void {
+    this.#pausedAtStart ??= true;
+    this.#pausedNow = false;
+    this.#waiter?.resolve();
+    this.#waiter = null;
+  }
+
+  connectionLost(exc: Error | null): void {
+    this.#lost = exc ?? new Deno.errors.ConnectionReset("sendfile: the connection was closed");
+    this.#waiter?.reject(this.#lost);
+    this.#waiter = null;
+    this.#user.connectionLost?.(exc);
+  }
+
+  restore(): void {
+    if (this.#lost !== null) return;
+    this.#transport.setProtocol(this.#user);
+    if (this.#resumeReading) this.#transport.resumeReading?.();
+    if (this.#pausedAtStart === true && !this.#pausedNow) this.#user.resumeWriting?.();
+    if (this.#pausedAtStart === false && this.#pausedNow) this.#user.pauseWriting?.();
+  }
+}
+
+export async function sendfile(
   _loop: EventLoop,
-  _transport: Transport,
-  _file: Deno.FsFile,
-  _offset: number,
-  _count: number | null,
-  _opts: SendfileOptions,
+  transport: Transport,
+  file: Deno.FsFile,
+  offset: number,
+  count: number | null,
+  opts: SendfileOptions,
 ): Promise<number> {
-  return Promise.reject(new Deno.errors.NotSupported("sendfile is not implemented yet"));
+  const method = "sendfile";
+  checkOptions(opts, method);
+  const target = checkTransport(transport, method);
+  const source = checkFile(file, method);
+  checkOffset(offset, method, "offset", 0);
+  if (count !== null && count !== undefined) checkOffset(count, method, "count", 1);
+  const fallback = opts.fallback === undefined
+    ? true
+    : checkBoolean(opts.fallback, method, "fallback");
+  if (target.isClosing()) throw new InvalidStateError(`${method}: the transport is closing`);
+  if (!fallback) {
+    throw new SendfileNotAvailableError(
+      `${method}: Deno has no native sendfile and 'fallback' is false`,
+    );
+  }
+  return await sendInChunks(target, source, offset, count ?? null);
+}
+
+async function sendInChunks(
+  transport: SendfileTransport,
+  file: Deno.FsFile,
+  offset: number,
+  count: number | null,
+): Promise<number> {
+  await file.seek(offset, Deno.SeekMode.Start);
+  const buffer = new Uint8Array(count === null ? CHUNK_SIZE : Math.min(count, CHUNK_SIZE));
+  const protocol = new SendfileProtocol(transport);
+  let sent = 0;
+  try {
+    while (count === null || sent < count) {
+      const want = count === null ? buffer.length : Math.min(count - sent, buffer.length);
+      const n = await file.read(want === buffer.length ? buffer : buffer.subarray(0, want));
+      if (n === null) break;
+      await protocol.drain();
+      transport.write(n === buffer.length ? buffer : buffer.subarray(0, n));
+      sent += n;
+    }
+    return sent;
+  } finally {
+    protocol.restore();
+    await file.seek(offset + sent, Deno.SeekMode.Start);
+  }
 }

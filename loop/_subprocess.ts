@@ -1,34 +1,14 @@
 /** Subprocesses: `subprocessExec`, `subprocessShell`. */
 
 import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
+import { makeProtocol } from "./_open_stream.ts";
+import { checkBoolean, checkOptions } from "./_validate.ts";
+import {
+  ChildProcessTransport,
+  type PipedFds,
+  type SubprocessProtocolCallbacks,
+} from "../transports/_subprocess_transport.ts";
 import type { SubprocessTransport } from "../transports/transport.ts";
-
-/** Options of {@linkcode EventLoop.subprocessExec} and {@linkcode EventLoop.subprocessShell}. */
-export interface SubprocessOptions {
-  /** The working directory of the child. */
-  cwd?: string;
-  /** Environment variables for the child. */
-  env?: Record<string, string>;
-}
-
-export function subprocessExec<P extends object>(
-  _loop: EventLoop,
-  _factory: ProtocolFactory<P>,
-  _program: string | URL,
-  _args: string[],
-  _opts: SubprocessOptions,
-): Promise<[SubprocessTransport, P]> {
-  return Promise.reject(new Deno.errors.NotSupported("subprocessExec is not implemented yet"));
-}
-
-export function subprocessShell<P extends object>(
-  _loop: EventLoop,
-  _factory: ProtocolFactory<P>,
-  _cmd: string,
-  _opts: SubprocessOptions,
-): Promise<[SubprocessTransport, P]> {
-  return Promise.reject(new Deno.errors.NotSupported("subprocessShell is not implemented yet"));
-}
 
 /** Connect the stream to a pipe the transport reads or writes (the default). */
 export const PIPE: -1 = -1;
@@ -36,3 +16,169 @@ export const PIPE: -1 = -1;
 export const STDOUT: -2 = -2;
 /** Connect the stream to `/dev/null`. */
 export const DEVNULL: -3 = -3;
+
+/** What a child's stdin or stdout is connected to: a pipe, `/dev/null`, or ours (`null`). */
+export type StdioOption = typeof PIPE | typeof DEVNULL | null;
+
+/** Options of {@linkcode EventLoop.subprocessExec} and {@linkcode EventLoop.subprocessShell}. */
+export interface SubprocessOptions {
+  /** The child's stdin: `PIPE` (default), `DEVNULL`, or `null` to inherit ours. */
+  stdin?: StdioOption;
+  /** The child's stdout: `PIPE` (default), `DEVNULL`, or `null` to inherit ours. */
+  stdout?: StdioOption;
+  /** The child's stderr: as `stdout`, or `STDOUT` to merge it into the stdout pipe. */
+  stderr?: StdioOption | typeof STDOUT;
+  /** The working directory of the child. */
+  cwd?: string | URL;
+  /** Environment variables for the child, added to ours unless `clearEnv`. */
+  env?: Record<string, string>;
+  /** Start the child with only the variables of `env`. */
+  clearEnv?: boolean;
+}
+
+/**
+ * Runs the program in place of a shell whose stderr is already its stdout.
+ * A program the shell cannot find is reported on the original stderr, which
+ * the exec closes otherwise: the same trick as Python's exec-error pipe.
+ */
+const MERGE_STDERR_SCRIPT = 'command -v -- "$0" >/dev/null 2>&1 || ' +
+  `{ printf '%s: not found\\n' "$0" >&2; exit 127; }; exec "$0" "$@" 2>&1`;
+
+const STDIO: Record<string, Deno.CommandOptions["stdout"]> = {
+  [PIPE]: "piped",
+  [DEVNULL]: "null",
+  null: "inherit",
+};
+
+function toStdio(value: unknown, method: string, name: string, allowStdout = false) {
+  const option = value === undefined ? PIPE : value;
+  if (option === STDOUT && allowStdout) return "piped";
+  if ((option === null || typeof option === "number") && Object.hasOwn(STDIO, String(option))) {
+    return STDIO[String(option)];
+  }
+  throw new TypeError(
+    `${method}: 'opts.${name}' must be PIPE, DEVNULL${allowStdout ? ", STDOUT" : ""} or null, ` +
+      `got ${String(value)}`,
+  );
+}
+
+function checkEnv(env: unknown, method: string): Record<string, string> | undefined {
+  if (env === undefined) return undefined;
+  if (typeof env !== "object" || env === null) {
+    throw new TypeError(`${method}: 'opts.env' must be an object of strings`);
+  }
+  for (const [key, value] of Object.entries(env)) {
+    if (typeof value !== "string") {
+      throw new TypeError(`${method}: 'opts.env.${key}' must be a string, got ${typeof value}`);
+    }
+  }
+  return env as Record<string, string>;
+}
+
+function checkCwd(cwd: unknown, method: string): string | URL | undefined {
+  if (cwd === undefined || typeof cwd === "string" || cwd instanceof URL) return cwd;
+  throw new TypeError(`${method}: 'opts.cwd' must be a string or URL, got ${typeof cwd}`);
+}
+
+/** The checked command: `opts` in Deno's terms, wrapped in a shell for `STDOUT`. */
+function toCommand(
+  program: string | URL,
+  args: string[],
+  opts: SubprocessOptions,
+  method: string,
+): [Deno.Command, mergeStderr: boolean] {
+  checkOptions(opts, method);
+  const options: Deno.CommandOptions = {
+    args,
+    cwd: checkCwd(opts.cwd, method),
+    env: checkEnv(opts.env, method),
+    clearEnv: opts.clearEnv === undefined
+      ? false
+      : checkBoolean(opts.clearEnv, method, "opts.clearEnv"),
+    stdin: toStdio(opts.stdin, method, "stdin"),
+    stdout: toStdio(opts.stdout, method, "stdout"),
+    stderr: toStdio(opts.stderr, method, "stderr", true),
+  };
+  if (opts.stderr !== STDOUT) return [new Deno.Command(program, options), false];
+  if (options.stdout !== "piped") {
+    throw new TypeError(`${method}: 'opts.stderr' can be STDOUT only when 'opts.stdout' is PIPE`);
+  }
+  options.args = ["-c", MERGE_STDERR_SCRIPT, String(program), ...args];
+  return [new Deno.Command("/bin/sh", options), true];
+}
+
+/**
+ * With `STDOUT`, waits until the wrapping shell runs the program: one it
+ * cannot find rejects with `NotFound`, as a direct spawn does.
+ */
+async function checkExec(
+  child: Deno.ChildProcess,
+  stdinPiped: boolean,
+  program: string | URL,
+  method: string,
+): Promise<void> {
+  const failure = await new Response(child.stderr).text();
+  if (failure === "") return;
+  await Promise.all([child.stdout.cancel(), stdinPiped && child.stdin.abort(), child.status]);
+  throw new Deno.errors.NotFound(`${method}: failed to spawn '${program}': ${failure.trim()}`);
+}
+
+async function open<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  method: string,
+  program: string | URL,
+  args: string[],
+  opts: SubprocessOptions,
+): Promise<[SubprocessTransport, P]> {
+  const [command, mergeStderr] = toCommand(program, args, opts, method);
+  const protocol = makeProtocol(factory, method);
+  const child = command.spawn();
+  const piped: PipedFds = [
+    opts.stdin === undefined || opts.stdin === PIPE,
+    opts.stdout === undefined || opts.stdout === PIPE,
+    opts.stderr === undefined || opts.stderr === PIPE,
+  ];
+  if (mergeStderr) await checkExec(child, piped[0], program, method);
+  const transport = new ChildProcessTransport(
+    loop,
+    child,
+    piped,
+    protocol as SubprocessProtocolCallbacks,
+  );
+  const failure = transport.start();
+  if (failure) throw failure;
+  return [transport, protocol];
+}
+
+export function subprocessExec<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  program: string | URL,
+  args: string[],
+  opts: SubprocessOptions,
+): Promise<[SubprocessTransport, P]> {
+  const method = "subprocessExec";
+  if (typeof program !== "string" && !(program instanceof URL)) {
+    return Promise.reject(
+      new TypeError(`${method}: 'program' must be a string or URL, got ${typeof program}`),
+    );
+  }
+  if (!Array.isArray(args) || !args.every((arg) => typeof arg === "string")) {
+    return Promise.reject(new TypeError(`${method}: 'args' must be an array of strings`));
+  }
+  return open(loop, factory, method, program, args, opts);
+}
+
+export function subprocessShell<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  cmd: string,
+  opts: SubprocessOptions,
+): Promise<[SubprocessTransport, P]> {
+  const method = "subprocessShell";
+  if (typeof cmd !== "string" || cmd.length === 0) {
+    return Promise.reject(new TypeError(`${method}: 'cmd' must be a non-empty string`));
+  }
+  return open(loop, factory, method, "/bin/sh", ["-c", cmd], opts);
+}

@@ -14,6 +14,17 @@ import {
 } from "./_validate.ts";
 import { ConnChannel } from "../transports/_conn_channel.ts";
 import { connectFrom } from "../transports/_node_socket_channel.ts";
+import {
+  checkHandshakeTimeout,
+  checkTlsClient,
+  checkTlsServer,
+  completeHandshake,
+  tlsChannel,
+  type TlsClientOptions,
+  tlsExtra,
+  type TlsServerOptions,
+  upgradeClient,
+} from "./_tls.ts";
 import type { NetAddress, Transport } from "../transports/transport.ts";
 
 /** Options of {@linkcode EventLoop.createConnection}, asyncio's keywords in camelCase. */
@@ -27,6 +38,12 @@ export interface CreateConnectionOptions {
    * name that resolves to several addresses (RFC 8305). Default 0.25.
    */
   happyEyeballsDelay?: number;
+  /** TLS: `true` trusts the system's root certificates; options add CAs, a client cert, ALPN. */
+  ssl?: boolean | TlsClientOptions;
+  /** The name the server's certificate must match (default: `host`); needs `ssl`. */
+  serverHostname?: string;
+  /** Seconds the TLS handshake may take (default 60); needs `ssl`. */
+  sslHandshakeTimeout?: number;
 }
 
 /** Options of {@linkcode EventLoop.createServer}. */
@@ -39,10 +56,23 @@ export interface CreateServerOptions {
   startServing?: boolean;
   /** An existing `Deno.Listener` to serve instead of `host` and `port`. */
   sock?: Deno.Listener;
+  /** Serve TLS with this certificate and key (on `Deno.listenTls`). */
+  ssl?: TlsServerOptions;
+  /** Seconds a client's TLS handshake may take (default 60); needs `ssl`. */
+  sslHandshakeTimeout?: number;
 }
 
 /** Options of {@linkcode EventLoop.connectAcceptedSocket}. */
-export type ConnectAcceptedSocketOptions = Record<never, never>;
+export interface ConnectAcceptedSocketOptions {
+  /**
+   * The connection is a `Deno.TlsConn` accepted from `Deno.listenTls` (whose
+   * options are given here, or `true`): the handshake completes before
+   * `connectionMade`. Deno cannot start TLS on an accepted plain connection.
+   */
+  ssl?: TlsServerOptions | true;
+  /** Seconds the TLS handshake may take (default 60); needs `ssl`. */
+  sslHandshakeTimeout?: number;
+}
 
 /** Deno's own happy-eyeballs attempt delay, which asyncio leaves to the caller. */
 const DEFAULT_HAPPY_EYEBALLS_DELAY = 0.25;
@@ -68,13 +98,43 @@ export async function createConnection<P extends object>(
   const method = "createConnection";
   checkOptions(opts, method);
   if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
+  const tls = checkTlsClient(opts.ssl, method);
+  if (tls === null && opts.serverHostname !== undefined) {
+    throw new TypeError(`${method}: 'serverHostname' is only meaningful with 'ssl'`);
+  }
+  const serverHostname = opts.serverHostname === undefined
+    ? undefined
+    : checkHost(opts.serverHostname, method, "serverHostname");
+  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
   if (opts.sock !== undefined) {
     if (host != null || port != null) {
       throw new TypeError(`${method}: 'host'/'port' and 'sock' cannot be given together`);
     }
     const conn = checkConn(opts.sock, method);
     setNoDelay(conn);
-    return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+    if (tls === null) {
+      return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+    }
+    if (serverHostname === undefined) {
+      throw new TypeError(`${method}: 'serverHostname' is required with 'ssl' and 'sock'`);
+    }
+    if (conn.localAddr.transport !== "tcp") {
+      throw new Deno.errors.NotSupported(`${method}: Deno can start TLS on TCP connections only`);
+    }
+    const [tlsConn, alpn] = await upgradeClient(
+      conn as Deno.TcpConn,
+      tls,
+      serverHostname,
+      timeout,
+      method,
+    );
+    return openStream(
+      loop,
+      factory,
+      method,
+      tlsChannel(tlsConn),
+      tlsExtra(tlsConn, opts.ssl, alpn),
+    );
   }
   if (host == null || port == null) {
     throw new TypeError(`${method}: 'host' and 'port' were not given and no 'sock' was given`);
@@ -85,18 +145,48 @@ export async function createConnection<P extends object>(
     ? DEFAULT_HAPPY_EYEBALLS_DELAY
     : checkSeconds(opts.happyEyeballsDelay, method, "happyEyeballsDelay", true);
   if (opts.localAddr !== undefined) {
+    if (tls !== null) {
+      throw new Deno.errors.NotSupported(
+        `${method}: 'localAddr' with 'ssl' is not supported (Deno cannot bind before connecting TLS)`,
+      );
+    }
     const local = checkNetAddress(opts.localAddr, method, "localAddr", true);
     const [channel, extra] = await connectFrom(hostname, port, local);
     return openStream(loop, factory, method, channel, extra);
   }
-  const conn = await Deno.connect({
+  const target = {
     hostname,
     port,
     autoSelectFamily: true,
     autoSelectFamilyAttemptDelay: Math.max(10, Math.round(delay * 1000)),
-  });
+  };
+  if (tls?.cert !== undefined && (serverHostname ?? hostname) === hostname) {
+    // Only Deno.connectTls can present a client certificate.
+    const tlsConn = await Deno.connectTls(
+      { ...target, ...tls, keyFormat: "pem" } as Deno.ConnectTlsOptions & Deno.TlsCertifiedKeyPem,
+    );
+    const alpn = await completeHandshake(tlsConn, timeout, method);
+    return openStream(
+      loop,
+      factory,
+      method,
+      tlsChannel(tlsConn),
+      tlsExtra(tlsConn, opts.ssl, alpn),
+    );
+  }
+  const conn = await Deno.connect(target);
   setNoDelay(conn);
-  return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+  if (tls === null) {
+    return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+  }
+  const [tlsConn, alpn] = await upgradeClient(
+    conn,
+    tls,
+    serverHostname ?? hostname,
+    timeout,
+    method,
+  );
+  return openStream(loop, factory, method, tlsChannel(tlsConn), tlsExtra(tlsConn, opts.ssl, alpn));
 }
 
 export async function createServer<P extends object>(
@@ -112,10 +202,17 @@ export async function createServer<P extends object>(
   const startServing = opts.startServing === undefined
     ? true
     : checkBoolean(opts.startServing, method, "startServing");
+  const tls = checkTlsServer(opts.ssl, method);
+  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
   let listeners: Deno.Listener[];
   if (opts.sock !== undefined) {
     if (host != null || port != null) {
       throw new TypeError(`${method}: 'host'/'port' and 'sock' cannot be given together`);
+    }
+    if (tls !== null) {
+      throw new Deno.errors.NotSupported(
+        `${method}: 'ssl' with 'sock' is not supported: Deno serves TLS only from Deno.listenTls`,
+      );
     }
     const sock = opts.sock;
     if (typeof sock !== "object" || sock === null || typeof sock.accept !== "function") {
@@ -123,14 +220,26 @@ export async function createServer<P extends object>(
     }
     listeners = [sock];
   } else {
-    listeners = listenAll(host, port, opts, method);
+    listeners = listenAll(host, port, opts, tls, method);
   }
-  const accept: AcceptHandler = (conn, onLost) => {
-    setNoDelay(conn);
-    const channel = new ConnChannel(conn);
-    const [transport] = startStream(loop, factory, method, channel, socketExtra(conn), { onLost });
-    return Promise.resolve(transport);
-  };
+  const accept: AcceptHandler = tls === null
+    ? (conn, onLost) => {
+      setNoDelay(conn);
+      const channel = new ConnChannel(conn);
+      const [transport] = startStream(loop, factory, method, channel, socketExtra(conn), {
+        onLost,
+      });
+      return Promise.resolve(transport);
+    }
+    : async (conn, onLost) => {
+      const tlsConn = conn as Deno.TlsConn;
+      const alpn = await completeHandshake(tlsConn, timeout, method);
+      const extra = tlsExtra(tlsConn, opts.ssl, alpn);
+      const [transport] = startStream(loop, factory, method, tlsChannel(tlsConn), extra, {
+        onLost,
+      });
+      return transport;
+    };
   const server = new Server(loop, listeners, accept);
   if (startServing) await server.startServing();
   return server;
@@ -140,6 +249,7 @@ function listenAll(
   host: string | string[] | null | undefined,
   port: number | null | undefined,
   opts: CreateServerOptions,
+  tls: TlsServerOptions | null,
   method: string,
 ): Deno.Listener[] {
   const hosts = host == null ? ["0.0.0.0"] : Array.isArray(host) ? host : [host];
@@ -166,12 +276,20 @@ function listenAll(
   const listeners: Deno.Listener[] = [];
   try {
     for (const hostname of hosts) {
-      listeners.push(Deno.listen({
+      const options = {
         hostname,
         port: listenPort,
         tcpBacklog: backlog,
         ...(reusePort ? { reusePort } : {}),
-      }));
+      };
+      listeners.push(
+        tls === null ? Deno.listen(options) : Deno.listenTls({
+          ...options,
+          cert: tls.cert,
+          key: tls.key,
+          alpnProtocols: tls.alpnProtocols,
+        }),
+      );
     }
   } catch (err) {
     for (const listener of listeners) listener.close();
@@ -190,11 +308,34 @@ export function connectAcceptedSocket<P extends object>(
   try {
     checkOptions(opts, method);
     const conn = checkConn(sock, method);
-    setNoDelay(conn);
-    return Promise.resolve(
-      openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn)),
-    );
+    const ssl = opts.ssl === true ? true : checkTlsServer(opts.ssl, method);
+    const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, ssl !== null, method);
+    if (ssl === null) {
+      setNoDelay(conn);
+      return Promise.resolve(
+        openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn)),
+      );
+    }
+    if (typeof (conn as Deno.TlsConn).handshake !== "function") {
+      throw new Deno.errors.NotSupported(
+        `${method}: Deno cannot start server-side TLS on a plain connection; ` +
+          "with 'ssl', 'sock' must be a Deno.TlsConn accepted from Deno.listenTls",
+      );
+    }
+    return acceptTls(loop, factory, method, conn as Deno.TlsConn, ssl, timeout);
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+async function acceptTls<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  method: string,
+  conn: Deno.TlsConn,
+  ssl: TlsServerOptions | true,
+  timeout: number,
+): Promise<[Transport, P]> {
+  const alpn = await completeHandshake(conn, timeout, method);
+  return openStream(loop, factory, method, tlsChannel(conn), tlsExtra(conn, ssl, alpn));
 }

@@ -1,31 +1,141 @@
 /** Unix sockets: `createUnixConnection`, `createUnixServer`. */
 
 import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
-import type { Server } from "./server.ts";
+import { type AcceptHandler, Server } from "./server.ts";
+import { openStream, socketExtra, startStream } from "./_open_stream.ts";
+import { checkBoolean, checkOptions } from "./_validate.ts";
+import { ConnChannel } from "../transports/_conn_channel.ts";
 import type { Transport } from "../transports/transport.ts";
 
-/** Options of {@linkcode EventLoop.createUnixConnection}. */
-export type CreateUnixConnectionOptions = Record<never, never>;
-
-/** Options of {@linkcode EventLoop.createUnixServer}. */
-export type CreateUnixServerOptions = Record<never, never>;
-
-export function createUnixConnection<P extends object>(
-  _loop: EventLoop,
-  _factory: ProtocolFactory<P>,
-  _path: string | null | undefined,
-  _opts: CreateUnixConnectionOptions,
-): Promise<[Transport, P]> {
-  return Promise.reject(
-    new Deno.errors.NotSupported("createUnixConnection is not implemented yet"),
-  );
+/**
+ * Options of {@linkcode EventLoop.createUnixConnection}.
+ *
+ * @example
+ * ```ts
+ * import type { CreateUnixConnectionOptions } from "@aio/transports";
+ *
+ * const opts: CreateUnixConnectionOptions = {};
+ * console.log(opts.sock); // undefined
+ * ```
+ */
+export interface CreateUnixConnectionOptions {
+  /** An already connected Unix `Deno.Conn` to use instead of `path`. */
+  sock?: Deno.Conn;
 }
 
-export function createUnixServer<P extends object>(
-  _loop: EventLoop,
-  _factory: ProtocolFactory<P>,
-  _path: string | null | undefined,
-  _opts: CreateUnixServerOptions,
+/**
+ * Options of {@linkcode EventLoop.createUnixServer}.
+ *
+ * @example
+ * ```ts
+ * import type { CreateUnixServerOptions } from "@aio/transports";
+ *
+ * const opts: CreateUnixServerOptions = { startServing: false };
+ * console.log(opts.startServing); // false
+ * ```
+ */
+export interface CreateUnixServerOptions {
+  /** Start accepting at once (default `true`); else call `startServing()`. */
+  startServing?: boolean;
+  /** An existing Unix `Deno.Listener` to serve instead of `path`. */
+  sock?: Deno.Listener;
+}
+
+function checkPath(path: unknown, method: string): string {
+  if (typeof path !== "string") {
+    throw new TypeError(`${method}: 'path' must be a string, got ${typeof path}`);
+  }
+  if (path.length === 0) throw new TypeError(`${method}: 'path' must not be empty`);
+  return path;
+}
+
+function checkUnixSock<T extends Deno.Conn | Deno.Listener>(
+  sock: unknown,
+  method: string,
+  kind: "Conn" | "Listener",
+): T {
+  const addr = (sock as Deno.Listener | null)?.addr ?? (sock as Deno.Conn | null)?.localAddr;
+  if (typeof sock !== "object" || sock === null || addr?.transport !== "unix") {
+    throw new TypeError(`${method}: 'sock' must be a Unix Deno.${kind}`);
+  }
+  return sock as T;
+}
+
+export async function createUnixConnection<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  path: string | null | undefined,
+  opts: CreateUnixConnectionOptions,
+): Promise<[Transport, P]> {
+  const method = "createUnixConnection";
+  checkOptions(opts, method);
+  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
+  let conn: Deno.Conn;
+  if (opts.sock !== undefined) {
+    if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
+    conn = checkUnixSock(opts.sock, method, "Conn");
+  } else {
+    if (path == null) throw new TypeError(`${method}: no 'path' and no 'sock' was given`);
+    conn = await Deno.connect({ transport: "unix", path: checkPath(path, method) });
+  }
+  return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+}
+
+export async function createUnixServer<P extends object>(
+  loop: EventLoop,
+  factory: ProtocolFactory<P>,
+  path: string | null | undefined,
+  opts: CreateUnixServerOptions,
 ): Promise<Server> {
-  return Promise.reject(new Deno.errors.NotSupported("createUnixServer is not implemented yet"));
+  const method = "createUnixServer";
+  checkOptions(opts, method);
+  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
+  const startServing = opts.startServing === undefined
+    ? true
+    : checkBoolean(opts.startServing, method, "startServing");
+  let listener: Deno.Listener;
+  if (opts.sock !== undefined) {
+    if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
+    listener = checkUnixSock(opts.sock, method, "Listener");
+  } else {
+    if (path == null) throw new TypeError(`${method}: no 'path' and no 'sock' was given`);
+    listener = listenUnix(checkPath(path, method), method);
+  }
+  const accept: AcceptHandler = (conn, onLost) => {
+    const [transport] = startStream(
+      loop,
+      factory,
+      method,
+      new ConnChannel(conn),
+      socketExtra(conn),
+      { onLost },
+    );
+    return Promise.resolve(transport);
+  };
+  const server = new Server(loop, [listener], accept);
+  if (startServing) await server.startServing();
+  return server;
+}
+
+/**
+ * Listens on `path`. As asyncio, a socket file already there (left by a dead
+ * server) is removed first; any other kind of file makes it fail with
+ * `AddrInUse`. Deno removes the socket file when the listener closes.
+ */
+function listenUnix(path: string, method: string): Deno.Listener {
+  try {
+    if (Deno.statSync(path).isSocket) Deno.removeSync(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  try {
+    return Deno.listen({ transport: "unix", path });
+  } catch (err) {
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new Deno.errors.AddrInUse(`${method}: address ${path} is already in use`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
 }

@@ -7,28 +7,11 @@ import {
   getRunningLoop,
   type NetAddress,
 } from "../mod.ts";
+import { sleep, until, within } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Races `promise` against a timer that is cleared afterwards. */
-async function within<T>(promise: Promise<T>, what: string, seconds = 5): Promise<T> {
-  let timer: number | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), seconds * 1000);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Lets pending I/O and callbacks run for `ms` milliseconds. */
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Records every callback; `next()` waits for the next datagram. */
 class Recorder extends DatagramProtocol {
@@ -172,7 +155,12 @@ Deno.test("10,000 datagrams of 0 to 8 KiB arrive intact and in order", async () 
     }
     override datagramReceived(data: Uint8Array) {
       const i = this.received++;
-      assert.deepEqual(data, payload(i), `datagram ${i}`);
+      try {
+        assert.deepEqual(data, payload(i), `datagram ${i}`);
+      } catch (err) {
+        done.reject(err);
+        return;
+      }
       if (this.sent < count) this.#sendNext();
       if (this.received === count) done.resolve(this.received);
     }
@@ -180,7 +168,7 @@ Deno.test("10,000 datagrams of 0 to 8 KiB arrive intact and in order", async () 
   const [, checker] = await endpoint(() => new Checker(), {
     remoteAddr: ["127.0.0.1", portOf(server)],
   });
-  assert.equal(await within(done.promise, "10,000 echoes", 60), count);
+  assert.equal(await within(done.promise, "10,000 echoes", 30_000), count);
   assert.deepEqual(checker.events, ["connectionMade"]);
   await closeAll(checker, echo);
 });
@@ -211,7 +199,7 @@ Deno.test("a connected endpoint gets only its peer's datagrams and sends only th
   const texts = [];
   for (let i = 0; i < 3; i++) texts.push(decoder.decode((await peer.next())[0]));
   assert.deepEqual(texts, ["one", "two", "three"]);
-  await pause(20);
+  await sleep(20);
   assert.equal(recorder.datagrams.length, 1);
   assert.equal(stranger.datagrams.length, 0);
   await closeAll(recorder, peer, stranger);
@@ -226,10 +214,8 @@ Deno.test("allowBroadcast is applied: broadcast sends fail without it", async ()
   });
   plain.sendto(encoder.encode("all"), broadcast);
   allowed.sendto(encoder.encode("all"), broadcast);
-  await within(
-    (async () => {
-      while (refused.errors.length === 0 || allowed.getWriteBufferSize() > 0) await pause(5);
-    })(),
+  await until(
+    () => refused.errors.length > 0 && allowed.getWriteBufferSize() === 0,
     "the broadcast sends",
   );
   assert.equal(refused.errors.length, 1);
@@ -254,7 +240,7 @@ Deno.test("a throwing datagramReceived goes to the exception handler and closes 
     client.sendto(encoder.encode("first"));
     client.sendto(encoder.encode("second"));
     assert.equal(await within(faulty.lost.promise, "connectionLost"), boom);
-    await pause(20);
+    await sleep(20);
     assert.deepEqual(faulty.events, ["connectionMade", "datagramReceived", "connectionLost"]);
     assert.equal(seen.length, 1);
     assert.equal(seen[0].exception, boom);
@@ -302,7 +288,7 @@ Deno.test("sendto after close is dropped; close flushes queued datagrams first",
   const texts = [];
   for (let i = 0; i < 50; i++) texts.push(decoder.decode((await receiver.next())[0]));
   assert.deepEqual(texts, Array.from({ length: 50 }, (_, i) => `datagram ${i}`));
-  await pause(20);
+  await sleep(20);
   assert.equal(receiver.datagrams.length, 50);
   assert.deepEqual(sender.events, ["connectionMade", "connectionLost"]);
   await closeAll(receiver);
@@ -317,7 +303,7 @@ Deno.test("abort drops queued datagrams and calls connectionLost(null) once, lat
   client.abort();
   client.close();
   assert.equal(await within(sender.lost.promise, "connectionLost"), null);
-  await pause(20);
+  await sleep(20);
   assert.deepEqual(sender.events, ["connectionMade", "connectionLost"]);
 });
 
@@ -339,12 +325,7 @@ Deno.test("flow control: pauseWriting over high, resumeWriting at low, 8 bytes a
   assert.equal(client.getWriteBufferSize(), 28);
   client.sendto(new Uint8Array(4), ["127.0.0.1", 9]);
   assert.deepEqual(sender.events, ["connectionMade", "pauseWriting"]);
-  await within(
-    (async () => {
-      while (client.getWriteBufferSize() > 0) await pause(2);
-    })(),
-    "the queue to drain",
-  );
+  await until(() => client.getWriteBufferSize() === 0, "the queue to drain");
   assert.deepEqual(sender.events, ["connectionMade", "pauseWriting", "resumeWriting"]);
   await closeAll(sender);
 });
@@ -379,7 +360,7 @@ Deno.test("sendto rejects bad data and bad addresses with errors naming them", a
   assert.throws(() => client.sendto(new Uint8Array(1), ["127.0.0.1", 70000]), /'addr\[1\]'/);
   assert.throws(() => client.sendto(new Uint8Array(1), ["", 9]), /'addr\[0\]'/);
   assert.throws(() => client.sendto(new Uint8Array(1), ["::1", 9]), /IPv6 address/);
-  client.sendto(new Uint16Array([1, 2]), to);
+  client.sendto(new Uint16Array([1, 2]) as unknown as Uint8Array, to); // any view is bytes
   assert.equal(client.getWriteBufferSize(), 4 + 8);
   client.close();
   // @ts-expect-error: still checked after close
@@ -482,14 +463,36 @@ Deno.test("the protocol may be replaced, and a duck-typed protocol works", async
     remoteAddr: ["127.0.0.1", portOf(server)],
   });
   client.sendto(encoder.encode("duck"));
-  await within(
-    (async () => {
-      while (received.length === 0) await pause(2);
-    })(),
-    "the datagram",
-  );
+  await until(() => received.length > 0, "the datagram");
   assert.deepEqual(received, ["duck"]);
   server.close();
   await within(lost.promise, "connectionLost");
   await closeAll(sender);
+});
+
+Deno.test("without net permission the method rejects with NotCapable naming the flag", async () => {
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    const mod = new URL("../mod.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { getRunningLoop } from "${mod}";
+      try {
+        await getRunningLoop().createDatagramEndpoint(() => ({}), { localAddr: ["127.0.0.1", 0] });
+        console.log("created");
+      } catch (err) {
+        console.log(err.constructor.name, err.message);
+      }`,
+    );
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", script],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const output = decoder.decode(stdout);
+    assert.equal(code, 0, "the process must not crash");
+    assert.match(output, /^NotCapable .*127\.0\.0\.1:0.*--allow-net/);
+  } finally {
+    await Deno.remove(script);
+  }
 });

@@ -21,7 +21,7 @@ Deno.test("getRunningLoop returns the one loop; run resolves main's result", asy
   assert.ok(loop instanceof EventLoop);
   assert.equal(getRunningLoop(), loop);
   assert.equal(await run(() => 42), 42);
-  assert.equal(await run(async () => "async"), "async");
+  assert.equal(await run(() => Promise.resolve("async")), "async");
   await assert.rejects(run(() => Promise.reject(new Error("main failed"))), /main failed/);
   await assert.rejects(run("main" as unknown as () => void), /'main' must be a function/);
 });

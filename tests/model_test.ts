@@ -253,7 +253,7 @@ function setLimits(end: EndModel, high?: number, low?: number): void {
   assert.deepEqual(end.transport.getWriteBufferLimits(), [expectedLow, expectedHigh]);
 }
 
-async function apply(harness: Harness, op: Op, resets: { happened: boolean }): Promise<void> {
+function apply(harness: Harness, op: Op, resets: { happened: boolean }): Promise<void> | void {
   if (op.kind === "wait") return delay(op.ms);
   const end = harness.ends[op.side];
   const transport = end.transport;
@@ -420,4 +420,95 @@ Deno.test("model: random calls from both ends over TCP (ops channel) keep every 
     fc.asyncProperty(runsArb, ([keepA, keepB, ops]) => runModel(tcpHarness, [keepA, keepB], ops)),
     { numRuns: 80 },
   );
+});
+
+// Shrunk counterexamples, kept as regular tests.
+
+Deno.test("counterexample: writelines([]) after writeEof() throws InvalidStateError, as asyncio", async () => {
+  await runModel(memoryHarness, [false, false], [
+    { kind: "writeEof", side: 1 },
+    { kind: "writelines", side: 1, sizes: [] },
+    { kind: "reset", side: 0 },
+  ]);
+});
+
+// The test kit itself.
+
+Deno.test("test kit: a BufferedProtocol receives through the memory pair into its own array", async () => {
+  class Collect extends BufferedProtocol {
+    readonly buffer = new Uint8Array(1000);
+    total = 0;
+    readonly lost = Promise.withResolvers<Error | null>();
+    override getBuffer() {
+      return this.buffer;
+    }
+    override bufferUpdated(n: number) {
+      this.total += n;
+    }
+    override connectionLost(exc: Error | null) {
+      this.lost.resolve(exc);
+    }
+  }
+  const [[client], [, collector]] = await createTransportPair(
+    () => new RecordingProtocol(),
+    () => new Collect(),
+  );
+  client.write(pattern(0, 100_000));
+  client.close();
+  assert.equal(await withTimeout(collector.lost.promise, WAIT_MS, "connectionLost"), null);
+  assert.equal(collector.total, 100_000);
+  assert.equal(collector.buffer.byteLength, 1000, "the protocol's array was detached");
+});
+
+Deno.test("test kit: a side that stops reading makes the writer pause, and resume after", async () => {
+  const [[writer, writerProtocol], [reader, readerProtocol]] = await createTransportPair(
+    () => new RecordingProtocol(),
+    () => new RecordingProtocol(),
+    { capacity: 1024 },
+  );
+  reader.pauseReading();
+  writer.write(new Uint8Array(1_000_000)); // more than the read held in flight
+  await withTimeout(delay(20), WAIT_MS, "a pause");
+  assert.deepEqual(writerProtocol.names(), ["connectionMade", "pauseWriting"]);
+  assert.ok(writer.getWriteBufferSize() > 64 * 1024);
+  reader.resumeReading();
+  writer.close();
+  await withTimeout(readerProtocol.lost, WAIT_MS, "the reader's connectionLost");
+  assert.equal(readerProtocol.received.length, 1_000_000);
+  assert.deepEqual(writerProtocol.names(), [
+    "connectionMade",
+    "pauseWriting",
+    "resumeWriting",
+    "connectionLost",
+  ]);
+});
+
+Deno.test("test kit: half-close keeps the other direction open when eofReceived returns true", async () => {
+  const [[client, clientProtocol], [server, serverProtocol]] = await createTransportPair(
+    () => new RecordingProtocol(),
+    () => new RecordingProtocol({ keepOpenOnEof: true }),
+  );
+  client.write(new TextEncoder().encode("question"));
+  client.writeEof();
+  await withTimeout(delay(10), WAIT_MS, "the EOF");
+  assert.deepEqual(serverProtocol.names(), ["connectionMade", "dataReceived", "eofReceived"]);
+  assert.equal(server.isClosing(), false);
+  server.write(new TextEncoder().encode("answer"));
+  server.close();
+  assert.equal(await withTimeout(clientProtocol.lost, WAIT_MS, "connectionLost"), null);
+  assert.equal(new TextDecoder().decode(clientProtocol.received), "answer");
+  assert.equal(await withTimeout(serverProtocol.lost, WAIT_MS, "connectionLost"), null);
+});
+
+Deno.test("test kit: simulatePeerReset mid-write loses the connection with ConnectionReset", async () => {
+  const [[client, clientProtocol], [, serverProtocol]] = await createTransportPair(
+    () => new RecordingProtocol(),
+    () => new RecordingProtocol(),
+  );
+  client.write(new Uint8Array(1 << 20));
+  simulatePeerReset(client);
+  const exc = await withTimeout(clientProtocol.lost, WAIT_MS, "connectionLost");
+  assert.ok(exc instanceof Deno.errors.ConnectionReset);
+  assert.equal(await withTimeout(serverProtocol.lost, WAIT_MS, "the peer's connectionLost"), null);
+  assert.throws(() => simulatePeerReset(client), TypeError);
 });

@@ -29,6 +29,15 @@ async function within<T>(promise: Promise<T>, ms = 10_000, what = "operation"): 
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Polls `condition` until it holds; fails after `ms`. */
+async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
 /** Records every callback as a line, keeps output per fd, and resolves on `connectionLost`. */
 class Recorder extends SubprocessProtocol {
   readonly trace: string[] = [];
@@ -207,7 +216,7 @@ Deno.test("subprocess: a child flooding stdout while reading is paused stays bou
   assert.equal(transport.getReturncode(), null, "the child is blocked by back-pressure");
 
   stdout.resumeReading();
-  while (received < 4 * 1024 * 1024) await within(delay(10));
+  await until(() => received >= 4 * 1024 * 1024, "4 MiB after resumeReading()");
   stdout.pauseReading();
   await delay(50);
   const frozen = received;
@@ -306,7 +315,7 @@ Deno.test("subprocess: a grandchild holding stdout open does not delay processEx
   const [transport, protocol] = await shell("sleep 30 & echo $!", { stdin: DEVNULL });
   await within(protocol.exited.promise, 5_000, "processExited");
   assert.equal(transport.getReturncode(), 0);
-  while (!protocol.output.get(1)?.endsWith("\n")) await within(delay(10));
+  await until(() => protocol.output.get(1)?.endsWith("\n") ?? false, "the grandchild's pid");
   assert.equal(protocol.trace.includes("pipeConnectionLost 1 null"), false, "stdout is still open");
   Deno.kill(Number(protocol.output.get(1)), "SIGKILL");
   await within(protocol.lost.promise);

@@ -10,6 +10,12 @@ export interface ByteChannel {
    * `null` at end of stream. Never detaches or keeps `p`.
    */
   read(p: Uint8Array): Promise<number | null>;
+  /**
+   * Optional: resolves the next bytes (non-empty) in an array the caller may
+   * keep, or `null` at end of stream. Channels whose reads land in memory of
+   * their own (BYOB streams) offer it to save the copy into the caller's array.
+   */
+  readOwned?(): Promise<Uint8Array | null>;
   /** Sends a prefix of `p` and resolves its length; may keep `p` until then. */
   write(p: Uint8Array): Promise<number>;
   /** Whether `closeWrite` half-closes (sockets) rather than being unsupported (TLS). */

@@ -17,7 +17,7 @@ const ERRORS_BY_CODE: Record<string, new (message: string) => Error> = {
 };
 
 /** Node's errors carry an errno code; the rest of the library speaks `Deno.errors`. */
-function toDenoError(err: Error & { code?: string }): Error {
+export function toDenoError(err: Error & { code?: string }): Error {
   const DenoError = err.code ? ERRORS_BY_CODE[err.code] : undefined;
   return DenoError ? Object.assign(new DenoError(err.message), { cause: err }) : err;
 }

@@ -46,19 +46,38 @@ export class StreamsChannel implements ByteChannel {
     return this.#byob ? this.#readByob(p) : this.#readChunk(p);
   }
 
-  async #readByob(p: Uint8Array): Promise<number | null> {
-    const size = Math.min(p.length, MAX_SCRATCH);
-    if (this.#scratch === null || this.#scratch.byteLength < size) {
-      this.#scratch = new ArrayBuffer(size);
+  /** A BYOB read lands in the scratch buffer: one copy out, exactly sized; a chunk as is. */
+  async readOwned(): Promise<Uint8Array | null> {
+    if (this.#byob === null) {
+      const chunk = await this.#nextChunk();
+      this.#remainder = null;
+      return chunk;
     }
-    const { value, done } = await this.#byob!.read(new Uint8Array(this.#scratch, 0, size));
+    const { value, done } = await this.#byob.read(this.#scratchView(MAX_SCRATCH));
+    if (value) this.#scratch = value.buffer as ArrayBuffer;
+    return done ? null : value.slice();
+  }
+
+  async #readByob(p: Uint8Array): Promise<number | null> {
+    const { value, done } = await this.#byob!.read(
+      this.#scratchView(Math.min(p.length, MAX_SCRATCH)),
+    );
     if (value) this.#scratch = value.buffer as ArrayBuffer;
     if (done) return null;
     p.set(value);
     return value.length;
   }
 
-  async #readChunk(p: Uint8Array): Promise<number | null> {
+  /** `size` bytes of the scratch buffer, which every BYOB read transfers and gives back. */
+  #scratchView(size: number): Uint8Array {
+    if (this.#scratch === null || this.#scratch.byteLength < size) {
+      this.#scratch = new ArrayBuffer(size);
+    }
+    return new Uint8Array(this.#scratch, 0, size);
+  }
+
+  /** The remainder of the last chunk, or the next non-empty chunk; `null` at the end. */
+  async #nextChunk(): Promise<Uint8Array | null> {
     let chunk = this.#remainder;
     while (!chunk?.length) {
       const { value, done } = await this.#chunks!.read();
@@ -68,6 +87,12 @@ export class StreamsChannel implements ByteChannel {
       }
       chunk = value;
     }
+    return chunk;
+  }
+
+  async #readChunk(p: Uint8Array): Promise<number | null> {
+    const chunk = await this.#nextChunk();
+    if (chunk === null) return null;
     const n = Math.min(chunk.length, p.length);
     p.set(n === chunk.length ? chunk : chunk.subarray(0, n));
     this.#remainder = n === chunk.length ? null : chunk.subarray(n);

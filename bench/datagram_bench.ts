@@ -1,0 +1,105 @@
+/**
+ * UDP through the library against a raw `node:dgram` loop, in the same
+ * process: ping-pong of 100-byte datagrams between an echo endpoint and a
+ * client connected to it.
+ *
+ *     deno run -A bench/datagram_bench.ts
+ */
+
+import dgram from "node:dgram";
+import { type DatagramTransport, getRunningLoop, type NetAddress } from "../mod.ts";
+import { report } from "./_util.ts";
+
+const MESSAGE = 100;
+const ROUND_TRIPS = 20_000;
+const ROUNDS = 5;
+const loop = getRunningLoop();
+
+function bound(host: string, port = 0): Promise<dgram.Socket> {
+  const socket = dgram.createSocket("udp4");
+  return new Promise((resolve) => socket.bind(port, host, () => resolve(socket)));
+}
+
+function close(socket: dgram.Socket): Promise<void> {
+  return new Promise((resolve) => socket.close(() => resolve()));
+}
+
+async function rawPingPong(): Promise<number> {
+  const server = await bound("127.0.0.1");
+  server.on("message", (data, from) => server.send(data, from.port, from.address));
+  const client = await bound("127.0.0.1");
+  await new Promise<void>((resolve) => client.connect(server.address().port, "127.0.0.1", resolve));
+  const message = new Uint8Array(MESSAGE);
+  const done = Promise.withResolvers<number>();
+  let remaining = ROUND_TRIPS;
+  const start = performance.now();
+  client.on("message", () => {
+    if (--remaining > 0) client.send(message);
+    else done.resolve(ROUND_TRIPS / ((performance.now() - start) / 1000));
+  });
+  client.send(message);
+  const rate = await done.promise;
+  await Promise.all([close(client), close(server)]);
+  return rate;
+}
+
+class EchoProtocol {
+  transport!: DatagramTransport;
+  readonly lost = Promise.withResolvers<void>();
+  connectionMade(transport: DatagramTransport) {
+    this.transport = transport;
+  }
+  datagramReceived(data: Uint8Array, addr: NetAddress) {
+    this.transport.sendto(data, addr);
+  }
+  connectionLost() {
+    this.lost.resolve();
+  }
+}
+
+class PingProtocol {
+  transport!: DatagramTransport;
+  readonly message = new Uint8Array(MESSAGE);
+  remaining = ROUND_TRIPS;
+  start = 0;
+  readonly done = Promise.withResolvers<number>();
+  readonly lost = Promise.withResolvers<void>();
+  connectionMade(transport: DatagramTransport) {
+    this.transport = transport;
+    this.start = performance.now();
+    transport.sendto(this.message);
+  }
+  datagramReceived() {
+    if (--this.remaining > 0) this.transport.sendto(this.message);
+    else this.done.resolve(ROUND_TRIPS / ((performance.now() - this.start) / 1000));
+  }
+  connectionLost() {
+    this.lost.resolve();
+  }
+}
+
+async function oursPingPong(): Promise<number> {
+  const [server, echo] = await loop.createDatagramEndpoint(
+    () => new EchoProtocol(),
+    { localAddr: ["127.0.0.1", 0] },
+  );
+  const port = server.getExtraInfo<NetAddress>("sockname")[1];
+  const [client, ping] = await loop.createDatagramEndpoint(() => new PingProtocol(), {
+    localAddr: ["127.0.0.1", 0],
+    remoteAddr: ["127.0.0.1", port],
+  });
+  const rate = await ping.done.promise;
+  client.close();
+  server.close();
+  await Promise.all([ping.lost.promise, echo.lost.promise]);
+  return rate;
+}
+
+if (import.meta.main) {
+  let raw = 0, ours = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    raw = Math.max(raw, await rawPingPong());
+    ours = Math.max(ours, await oursPingPong());
+  }
+  report("udp ping-pong 100 B", "round trips/s", ours, raw, 0.9);
+}

@@ -1,0 +1,362 @@
+/**
+ * Faults: resets, mass closes, a peer that stops reading, protocol callbacks
+ * that throw, and missing permissions. Each must end in the documented
+ * callbacks, never a hang, a crash or a leak.
+ */
+
+import assert from "node:assert/strict";
+import {
+  BufferedProtocol,
+  type ExceptionContext,
+  getRunningLoop,
+  Protocol,
+  type Transport,
+} from "../mod.ts";
+import { createTransportPair, RecordingProtocol, withTimeout } from "../testing.ts";
+
+const loop = getRunningLoop();
+const WAIT_MS = 10_000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs `body` with an exception handler that records; restores the default after. */
+async function recordingErrors(body: (errors: ExceptionContext[]) => Promise<void>): Promise<void> {
+  const errors: ExceptionContext[] = [];
+  loop.setExceptionHandler((_loop, context) => errors.push(context));
+  try {
+    await body(errors);
+  } finally {
+    loop.setExceptionHandler(null);
+  }
+}
+
+Deno.test("faults: a peer reset mid-write gives connectionLost(ConnectionReset), nothing logged", async () => {
+  await recordingErrors(async (errors) => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const accepted = listener.accept();
+      const [transport, protocol] = await loop.createConnection(
+        () => new RecordingProtocol(),
+        "127.0.0.1",
+        listener.addr.port,
+      );
+      const peer = await withTimeout(accepted, WAIT_MS, "the accept");
+      transport.write(new Uint8Array(8 << 20));
+      await delay(20);
+      peer.close(); // with unread bytes queued, the kernel answers with a reset
+      transport.write(new Uint8Array(1024));
+      const exc = await withTimeout(protocol.lost, WAIT_MS, "connectionLost");
+      assert.ok(
+        exc instanceof Deno.errors.ConnectionReset || exc instanceof Deno.errors.BrokenPipe,
+        `connectionLost(${exc})`,
+      );
+      assert.equal(protocol.events.filter(([name]) => name === "connectionLost").length, 1);
+      assert.equal(transport.getWriteBufferSize(), 0);
+      assert.deepEqual(errors, [], "a peer reset is not a protocol error");
+    } finally {
+      listener.close();
+    }
+  });
+});
+
+Deno.test("faults: a server closed with 500 connected clients: every connection gets connectionLost", async () => {
+  const serverSide: RecordingProtocol[] = [];
+  const server = await loop.createServer(
+    () => {
+      const protocol = new RecordingProtocol();
+      serverSide.push(protocol);
+      return protocol;
+    },
+    "127.0.0.1",
+    0,
+  );
+  const { port } = server.sockets[0].addr as Deno.NetAddr;
+  const clients = await Promise.all(
+    Array.from(
+      { length: 500 },
+      () => loop.createConnection(() => new RecordingProtocol(), "127.0.0.1", port),
+    ),
+  );
+  const deadline = Date.now() + WAIT_MS;
+  while (serverSide.length < 500 && Date.now() < deadline) await delay(5);
+  assert.equal(serverSide.length, 500, "the server accepted every client");
+  server.close();
+  server.closeClients();
+  await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
+  const lost = await withTimeout(
+    Promise.all(clients.map(([, protocol]) => protocol.lost)),
+    WAIT_MS,
+    "every client's connectionLost",
+  );
+  assert.ok(lost.every((exc) => exc === null));
+  for (const protocol of serverSide) {
+    assert.deepEqual(protocol.names(), ["connectionMade", "connectionLost"]);
+  }
+  for (const [, protocol] of clients) {
+    assert.deepEqual(protocol.names(), ["connectionMade", "eofReceived", "connectionLost"]);
+  }
+});
+
+Deno.test("faults: writing 1 GiB to a peer that stops reading keeps memory bounded when pauseWriting is honoured", async () => {
+  const CHUNK = new Uint8Array(64 * 1024);
+  const GOAL = 1 << 30;
+  class Firehose extends Protocol {
+    transport!: Transport;
+    sent = 0;
+    paused = false;
+    readonly lost = Promise.withResolvers<Error | null>();
+    override connectionMade(transport: Transport) {
+      this.transport = transport;
+      this.pump();
+    }
+    override pauseWriting() {
+      this.paused = true;
+    }
+    override resumeWriting() {
+      this.paused = false;
+      this.pump();
+    }
+    override connectionLost(exc: Error | null) {
+      this.lost.resolve(exc);
+    }
+    pump() {
+      while (!this.paused && this.sent < GOAL && !this.transport.isClosing()) {
+        this.transport.write(CHUNK);
+        this.sent += CHUNK.length;
+      }
+    }
+  }
+  const sink = new RecordingProtocol();
+  const server = await loop.createServer(() => sink, "127.0.0.1", 0);
+  const { port } = server.sockets[0].addr as Deno.NetAddr;
+  const [writer, firehose] = await loop.createConnection(() => new Firehose(), "127.0.0.1", port);
+  const deadline = Date.now() + WAIT_MS;
+  while (sink.transport === null && Date.now() < deadline) await delay(1);
+  const reader = sink.transport!;
+  reader.pauseReading(); // the peer stops reading
+  const before = Deno.memoryUsage().rss;
+  await delay(300);
+  const grown = Deno.memoryUsage().rss - before;
+  assert.ok(firehose.paused, "the writer was told to pause");
+  assert.ok(writer.getWriteBufferSize() <= 64 * 1024 + CHUNK.length);
+  assert.ok(
+    firehose.sent < 32 << 20,
+    `${firehose.sent} bytes accepted while the peer read nothing`,
+  );
+  assert.ok(grown < 64 << 20, `RSS grew by ${grown} bytes`);
+  writer.abort();
+  reader.abort();
+  await withTimeout(Promise.all([firehose.lost.promise, sink.lost]), WAIT_MS, "connectionLost");
+  server.close();
+  await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
+});
+
+/** A protocol whose `failing` callback throws; records the rest. */
+class Faulty extends RecordingProtocol {
+  readonly boom = new Error("boom");
+  constructor(readonly failing: string) {
+    super({ keepOpenOnEof: true });
+  }
+  #maybeThrow(name: string): void {
+    if (name === this.failing) throw this.boom;
+  }
+  override connectionMade(transport: Transport) {
+    super.connectionMade(transport);
+    this.#maybeThrow("connectionMade");
+  }
+  override dataReceived(data: Uint8Array) {
+    super.dataReceived(data);
+    this.#maybeThrow("dataReceived");
+  }
+  override eofReceived() {
+    super.eofReceived();
+    this.#maybeThrow("eofReceived");
+    return true;
+  }
+  override pauseWriting() {
+    super.pauseWriting();
+    this.#maybeThrow("pauseWriting");
+  }
+  override resumeWriting() {
+    super.resumeWriting();
+    this.#maybeThrow("resumeWriting");
+  }
+  override connectionLost(exc: Error | null) {
+    super.connectionLost(exc);
+    this.#maybeThrow("connectionLost");
+  }
+}
+
+/** Makes the callback happen: data, EOF, or enough unread data to pause and then resume. */
+async function provoke(failing: string, peer: Transport, faulty: Transport): Promise<void> {
+  if (failing === "dataReceived") peer.write(new Uint8Array(10));
+  if (failing === "eofReceived") peer.writeEof();
+  if (failing === "pauseWriting" || failing === "resumeWriting") {
+    peer.pauseReading();
+    faulty.write(new Uint8Array(1 << 20));
+    await delay(20);
+    peer.resumeReading();
+    await delay(20);
+  }
+  if (failing === "connectionLost") faulty.close();
+}
+
+for (const failing of ["dataReceived", "eofReceived", "connectionLost"]) {
+  Deno.test(`faults: ${failing}() throwing goes to the exception handler; other connections go on`, async () => {
+    await recordingErrors(async (errors) => {
+      const [[peer, peerProtocol], [faultyTransport, faulty]] = await createTransportPair(
+        () => new RecordingProtocol(),
+        () => new Faulty(failing),
+      );
+      const [[bystander, bystanderProtocol], [, echo]] = await createTransportPair(
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
+      );
+      await provoke(failing, peer, faultyTransport);
+      const exc = await withTimeout(faulty.lost, WAIT_MS, "connectionLost");
+      assert.equal(errors.length, 1);
+      assert.equal(errors[0].exception, faulty.boom);
+      assert.equal(errors[0].transport, faultyTransport);
+      assert.equal(errors[0].protocol, faulty);
+      assert.match(errors[0].message, new RegExp(failing));
+      assert.equal(exc, failing === "connectionLost" ? null : faulty.boom);
+      assert.equal(faulty.names().at(-1), "connectionLost");
+      await withTimeout(peerProtocol.lost, WAIT_MS, "the peer's connectionLost");
+      bystander.write(new Uint8Array([1, 2, 3]));
+      bystander.close();
+      await withTimeout(echo.lost, WAIT_MS, "the bystander's peer");
+      assert.deepEqual([...echo.received], [1, 2, 3]);
+      assert.equal(await bystanderProtocol.lost, null);
+    });
+  });
+}
+
+for (const failing of ["pauseWriting", "resumeWriting"]) {
+  Deno.test(`faults: ${failing}() throwing is reported and the connection goes on`, async () => {
+    await recordingErrors(async (errors) => {
+      const [[peer, peerProtocol], [faultyTransport, faulty]] = await createTransportPair(
+        () => new RecordingProtocol(),
+        () => new Faulty(failing),
+      );
+      await provoke(failing, peer, faultyTransport);
+      assert.equal(errors.length, 1);
+      assert.equal(errors[0].exception, faulty.boom);
+      assert.equal(faultyTransport.isClosing(), false);
+      faultyTransport.close();
+      assert.equal(await withTimeout(faulty.lost, WAIT_MS, "connectionLost"), null);
+      await withTimeout(peerProtocol.lost, WAIT_MS, "the peer's connectionLost");
+      assert.equal(peerProtocol.received.length, 1 << 20);
+    });
+  });
+}
+
+Deno.test("faults: connectionMade() throwing rejects the loop method and releases the socket", async () => {
+  await recordingErrors(async (errors) => {
+    const server = await loop.createServer(() => new RecordingProtocol(), "127.0.0.1", 0);
+    const { port } = server.sockets[0].addr as Deno.NetAddr;
+    const faulty = new Faulty("connectionMade");
+    await assert.rejects(
+      loop.createConnection(() => faulty, "127.0.0.1", port),
+      (err) => err === faulty.boom,
+    );
+    assert.equal(await withTimeout(faulty.lost, WAIT_MS, "connectionLost"), faulty.boom);
+    assert.equal(errors.length, 1);
+    server.closeClients();
+    server.close();
+    await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
+  });
+});
+
+Deno.test("faults: a server whose protocol's connectionMade() throws keeps serving", async () => {
+  await recordingErrors(async (errors) => {
+    let accepted = 0;
+    const server = await loop.createServer(
+      () => accepted++ === 0 ? new Faulty("connectionMade") : new RecordingProtocol(),
+      "127.0.0.1",
+      0,
+    );
+    const { port } = server.sockets[0].addr as Deno.NetAddr;
+    const [, first] = await loop.createConnection(() => new RecordingProtocol(), "127.0.0.1", port);
+    await withTimeout(first.lost, WAIT_MS, "the first client's connectionLost");
+    const [second, secondProtocol] = await loop.createConnection(
+      () => new RecordingProtocol(),
+      "127.0.0.1",
+      port,
+    );
+    await delay(20);
+    assert.equal(second.isClosing(), false, "the second connection is served");
+    assert.equal(errors.length, 1);
+    second.close();
+    await withTimeout(secondProtocol.lost, WAIT_MS, "connectionLost");
+    server.close();
+    await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
+  });
+});
+
+Deno.test("faults: getBuffer() throwing or returning an empty array is fatal and reported", async () => {
+  for (const kind of ["throws", "empty"]) {
+    await recordingErrors(async (errors) => {
+      const boom = new Error("no buffer");
+      class Bad extends BufferedProtocol {
+        readonly lost = Promise.withResolvers<Error | null>();
+        override getBuffer(): Uint8Array {
+          if (kind === "throws") throw boom;
+          return new Uint8Array(0);
+        }
+        override connectionLost(exc: Error | null) {
+          this.lost.resolve(exc);
+        }
+      }
+      const [[, peerProtocol], [, bad]] = await createTransportPair(
+        () => new RecordingProtocol(),
+        () => new Bad(),
+      );
+      const exc = await withTimeout(bad.lost.promise, WAIT_MS, "connectionLost");
+      if (kind === "throws") assert.equal(exc, boom);
+      else assert.ok(exc instanceof RangeError);
+      assert.equal(errors.length, 1);
+      assert.match(errors[0].message, /getBuffer/);
+      await withTimeout(peerProtocol.lost, WAIT_MS, "the peer's connectionLost");
+    });
+  }
+});
+
+Deno.test("faults: without net permission the loop methods reject naming --allow-net", async () => {
+  const script = `
+    import { getRunningLoop, Protocol } from ${
+    JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+  };
+    const loop = getRunningLoop();
+    for (const call of [
+      () => loop.createConnection(() => new Protocol(), "127.0.0.1", 9),
+      () => loop.createServer(() => new Protocol(), "127.0.0.1", 0),
+    ]) {
+      try {
+        await call();
+        console.log("no error");
+      } catch (err) {
+        console.log(err.name + ": " + err.message);
+      }
+    }
+  `;
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(file, script);
+    const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-config", "--no-prompt", "--deny-net", "--allow-read", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const output = new TextDecoder().decode(stdout);
+    assert.ok(success, new TextDecoder().decode(stderr));
+    const lines = output.trim().split("\n");
+    assert.equal(lines.length, 2, output);
+    for (const line of lines) {
+      assert.match(line, /^(NotCapable|PermissionDenied): .*--allow-net/);
+    }
+  } finally {
+    await Deno.remove(file);
+  }
+});

@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { getRunningLoop, InvalidStateError, SendfileNotAvailableError } from "../mod.ts";
+import { pattern, Recorder, recordingServer, shutdown, sleep, until, within } from "./_helpers.ts";
+
+const loop = getRunningLoop();
+
+async function withFile(
+  data: Uint8Array,
+  body: (file: Deno.FsFile) => Promise<void>,
+): Promise<void> {
+  const path = await Deno.makeTempFile({ prefix: "aio-sendfile-" });
+  await Deno.writeFile(path, data);
+  const file = await Deno.open(path, { read: true });
+  try {
+    await body(file);
+  } finally {
+    file.close();
+    await Deno.remove(path);
+  }
+}
+
+Deno.test("sendfile: a 3 MiB file arrives byte-exact", async () => {
+  const data = pattern(3 * 1024 * 1024);
+  const { server, port, accepted } = await recordingServer();
+  await withFile(data, async (file) => {
+    const [transport, client] = await loop.createConnection(
+      () => new Recorder(),
+      "127.0.0.1",
+      port,
+    );
+    const sent = await within(loop.sendfile(transport, file), "sendfile");
+    assert.equal(sent, data.length);
+    assert.equal(await file.seek(0, Deno.SeekMode.Current), data.length);
+    assert.equal(transport.getProtocol(), client, "the user's protocol is restored");
+    transport.close();
+    await within(client.lost, "connectionLost");
+    await until(() => accepted[0]?.lost.done() ?? false, "the server's connectionLost");
+    assert.deepEqual(accepted[0].received, data);
+  });
+  await shutdown(server);
+});
+
+Deno.test("sendfile: offset and count select a range; the position ends after it", async () => {
+  const data = pattern(1024 * 1024);
+  const { server, port, accepted } = await recordingServer();
+  await withFile(data, async (file) => {
+    const [transport, client] = await loop.createConnection(
+      () => new Recorder(),
+      "127.0.0.1",
+      port,
+    );
+    assert.equal(await loop.sendfile(transport, file, 1000, 300_000), 300_000);
+    assert.equal(await file.seek(0, Deno.SeekMode.Current), 301_000);
+    // A count past the end sends what there is.
+    assert.equal(await loop.sendfile(transport, file, data.length - 10, 100), 10);
+    transport.close();
+    await within(client.lost, "connectionLost");
+    await until(() => accepted[0]?.lost.done() ?? false, "the server's connectionLost");
+    const expected = new Uint8Array(300_010);
+    expected.set(data.subarray(1000, 301_000));
+    expected.set(data.subarray(data.length - 10), 300_000);
+    assert.deepEqual(accepted[0].received, expected);
+  });
+  await shutdown(server);
+});
+
+Deno.test("sendfile: a slow peer pauses it (flow control), and nothing is lost", async () => {
+  const data = pattern(4 * 1024 * 1024);
+  const { server, port, accepted } = await recordingServer();
+  await withFile(data, async (file) => {
+    const [transport, client] = await loop.createConnection(
+      () => new Recorder(),
+      "127.0.0.1",
+      port,
+    );
+    await until(() => accepted.length === 1 && accepted[0].transport !== undefined, "accept");
+    accepted[0].transport.pauseReading();
+    let done = false;
+    const sending = loop.sendfile(transport, file).finally(() => done = true);
+    await sleep(200);
+    assert.equal(done, false, "sendfile waits while the peer reads nothing");
+    const [, high] = transport.getWriteBufferLimits();
+    assert.ok(transport.getWriteBufferSize() <= high + 64 * 1024, "the buffer stays bounded");
+    accepted[0].transport.resumeReading();
+    assert.equal(await within(sending, "sendfile"), data.length);
+    assert.ok(!client.names.includes("pauseWriting"), "the user's protocol saw no pause");
+    transport.close();
+    await within(client.lost, "connectionLost");
+    await until(() => accepted[0].lost.done(), "the server's connectionLost");
+    assert.deepEqual(accepted[0].received, data);
+  });
+  await shutdown(server);
+});
+
+Deno.test("sendfile: the peer going away rejects it and reaches the protocol", async () => {
+  const data = pattern(8 * 1024 * 1024);
+  const { server, port, accepted } = await recordingServer();
+  await withFile(data, async (file) => {
+    const [transport, client] = await loop.createConnection(
+      () => new Recorder(),
+      "127.0.0.1",
+      port,
+    );
+    await until(() => accepted.length === 1 && accepted[0].transport !== undefined, "accept");
+    accepted[0].transport.pauseReading();
+    const sending = loop.sendfile(transport, file);
+    await sleep(50);
+    transport.abort();
+    await assert.rejects(within(sending, "sendfile"));
+    assert.equal(await within(client.lost, "connectionLost"), null);
+  });
+  await shutdown(server);
+});
+
+Deno.test("sendfile: bad arguments and closing transports are refused", async () => {
+  const { server, port } = await recordingServer();
+  await withFile(pattern(10), async (file) => {
+    const [transport, client] = await loop.createConnection(
+      () => new Recorder(),
+      "127.0.0.1",
+      port,
+    );
+    await assert.rejects(
+      loop.sendfile(transport, file, -1),
+      (err: Error) => err instanceof RangeError && /'offset'/.test(err.message),
+    );
+    await assert.rejects(
+      loop.sendfile(transport, file, 0, 0),
+      (err: Error) => err instanceof RangeError && /'count'/.test(err.message),
+    );
+    await assert.rejects(
+      loop.sendfile(transport, file, 1.5),
+      (err: Error) => err instanceof RangeError && /'offset'/.test(err.message),
+    );
+    await assert.rejects(
+      // @ts-expect-error: not a file
+      loop.sendfile(transport, "file.txt"),
+      (err: Error) => err instanceof TypeError && /'file'/.test(err.message),
+    );
+    await assert.rejects(
+      loop.sendfile(transport, file, 0, null, { fallback: false }),
+      SendfileNotAvailableError,
+    );
+    transport.close();
+    await assert.rejects(loop.sendfile(transport, file), InvalidStateError);
+    await within(client.lost, "connectionLost");
+  });
+  await shutdown(server);
+});

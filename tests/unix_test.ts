@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { getRunningLoop, Protocol, type Transport } from "../mod.ts";
+import { Recorder, shutdown, until, within } from "./_helpers.ts";
+
+const loop = getRunningLoop();
+
+class Echo extends Protocol {
+  transport!: Transport;
+  override connectionMade(transport: Transport) {
+    this.transport = transport;
+  }
+  override dataReceived(data: Uint8Array) {
+    this.transport.write(data);
+  }
+}
+
+async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "aio-unix-" });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("unix: echo round trip; peername and sockname are paths", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/echo.sock`;
+    const served: Transport[] = [];
+    const server = await loop.createUnixServer(() => {
+      const echo = new Echo();
+      queueMicrotask(() => served.push(echo.transport));
+      return echo;
+    }, path);
+    assert.equal((server.sockets[0].addr as Deno.UnixAddr).path, path);
+    const [transport, client] = await within(
+      loop.createUnixConnection(() => new Recorder(), path),
+      "createUnixConnection",
+    );
+    assert.equal(transport.getExtraInfo("peername"), path);
+    assert.equal(transport.getExtraInfo("sockname"), "");
+    assert.equal(transport.canWriteEof(), true);
+    const message = new TextEncoder().encode("hello over a unix socket");
+    transport.write(message);
+    await until(() => client.received.length === message.length, "the echo");
+    assert.deepEqual(client.received, message);
+    await until(() => served.length === 1, "the server side");
+    assert.equal(served[0].getExtraInfo("sockname"), path);
+    transport.close();
+    assert.equal(await within(client.lost, "connectionLost"), null);
+    await shutdown(server);
+    assert.equal(exists(path), false, "the socket file is removed on close");
+  });
+});
+
+Deno.test("unix: half-close works; the server sees eofReceived", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/eof.sock`;
+    const accepted: Recorder[] = [];
+    const server = await loop.createUnixServer(() => {
+      const recorder = new Recorder();
+      accepted.push(recorder);
+      return recorder;
+    }, path);
+    const [transport, client] = await loop.createUnixConnection(() => new Recorder(), path);
+    transport.write(new TextEncoder().encode("last words"));
+    transport.writeEof();
+    await until(() => accepted[0]?.names.includes("connectionLost") ?? false, "server side");
+    assert.deepEqual(accepted[0].names, [
+      "connectionMade",
+      "dataReceived",
+      "eofReceived",
+      "connectionLost",
+    ]);
+    await within(client.lost, "client connectionLost");
+    await shutdown(server);
+  });
+});
+
+Deno.test("unix: a stale socket file left by a dead server is replaced", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/stale.sock`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `Deno.listen({ transport: "unix", path: ${JSON.stringify(path)} }); console.log("up");` +
+        "setInterval(() => {}, 1000);",
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    await within(reader.read(), "the child server");
+    reader.releaseLock();
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stdout.cancel();
+    assert.equal(Deno.lstatSync(path).isSocket, true, "the dead server left its socket file");
+    await assert.rejects(Deno.connect({ transport: "unix", path }), Deno.errors.ConnectionRefused);
+
+    const server = await loop.createUnixServer(() => new Echo(), path);
+    const [transport, client] = await loop.createUnixConnection(() => new Recorder(), path);
+    transport.write(new Uint8Array([1, 2, 3]));
+    await until(() => client.received.length === 3, "the echo");
+    transport.close();
+    await within(client.lost, "connectionLost");
+    await shutdown(server);
+  });
+});
+
+Deno.test("unix: a regular file at the path is an AddrInUse error and is kept", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/not-a-socket`;
+    Deno.writeTextFileSync(path, "precious");
+    await assert.rejects(
+      loop.createUnixServer(() => new Echo(), path),
+      (err: Error) => err instanceof Deno.errors.AddrInUse && err.message.includes(path),
+    );
+    assert.equal(Deno.readTextFileSync(path), "precious");
+  });
+});
+
+Deno.test("unix: connecting to a missing path rejects; bad arguments are TypeErrors", async () => {
+  await withTempDir(async (dir) => {
+    await assert.rejects(
+      loop.createUnixConnection(() => new Protocol(), `${dir}/missing.sock`),
+      Deno.errors.NotFound,
+    );
+  });
+  await assert.rejects(
+    loop.createUnixConnection(() => new Protocol(), ""),
+    (err: Error) => err instanceof TypeError && /'path'/.test(err.message),
+  );
+  await assert.rejects(
+    // @ts-expect-error: a number is no path
+    loop.createUnixServer(() => new Protocol(), 42),
+    (err: Error) => err instanceof TypeError && /'path'/.test(err.message),
+  );
+  await assert.rejects(
+    loop.createUnixConnection(() => new Protocol()),
+    (err: Error) => err instanceof TypeError && /'path'/.test(err.message),
+  );
+});
+
+Deno.test("unix: sock options take existing Unix listeners and connections", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/sock.sock`;
+    const server = await loop.createUnixServer(() => new Echo(), null, {
+      sock: Deno.listen({ transport: "unix", path }),
+    });
+    const conn = await Deno.connect({ transport: "unix", path });
+    const [transport, client] = await loop.createUnixConnection(() => new Recorder(), null, {
+      sock: conn,
+    });
+    transport.write(new Uint8Array([9]));
+    await until(() => client.received.length === 1, "the echo");
+    transport.close();
+    await within(client.lost, "connectionLost");
+    await shutdown(server);
+  });
+});

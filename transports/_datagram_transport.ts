@@ -1,0 +1,353 @@
+/**
+ * The datagram transport, as asyncio's `_SelectorDatagramTransport`: one UDP
+ * socket (`node:dgram`, stable in Deno), an ordered send queue under the
+ * shared write flow control, and the receive path with its peer filter.
+ */
+
+import type { RemoteInfo, Socket } from "node:dgram";
+import type { EventLoop } from "../loop/event_loop.ts";
+import { checkHost, checkPort } from "../loop/_validate.ts";
+import { asBytes, toError } from "./_bytes.ts";
+import { WriteFlowControl } from "./_flow_control.ts";
+import { toDenoError } from "./_node_socket_channel.ts";
+import { DatagramTransport, type NetAddress } from "./transport.ts";
+
+/** The callbacks a datagram transport may call; a protocol may have any subset. */
+export interface DatagramEndpointProtocol {
+  connectionMade?(transport: DatagramTransport): void;
+  connectionLost?(exc: Error | null): void;
+  pauseWriting?(): void;
+  resumeWriting?(): void;
+  datagramReceived?(data: Uint8Array, addr: NetAddress): void;
+  errorReceived?(exc: Error): void;
+}
+
+/** What the creator of a UDP transport supplies. */
+export interface UdpTransportInit {
+  loop: EventLoop;
+  /** A bound socket; the transport owns it from now on. */
+  socket: Socket;
+  protocol: DatagramEndpointProtocol;
+  /** The connected peer as resolved, or `null` for an unconnected endpoint. */
+  peer: NetAddress | null;
+  /** The peer as the caller spelled it (a host name, say); `sendto` accepts it too. */
+  peerAsGiven?: NetAddress | null;
+  extra: Record<string, unknown>;
+}
+
+/**
+ * What each queued datagram adds to the buffer size on top of its bytes, as
+ * asyncio's `_header_size`: empty datagrams weigh something too.
+ */
+const HEADER_SIZE = 8;
+/** Dequeued slots are compacted away once this many pile up at the front. */
+const QUEUE_COMPACT_AT = 1024;
+
+interface QueuedDatagram {
+  data: Uint8Array;
+  host: string;
+  port: number;
+}
+
+/**
+ * A {@linkcode DatagramTransport} over a `node:dgram` socket. Deno runs
+ * concurrent sends of one socket in no particular order, so exactly one send
+ * is in flight at a time and the rest wait in the queue: datagrams leave in
+ * `sendto` order.
+ */
+export class UdpTransport extends DatagramTransport {
+  readonly #loop: EventLoop;
+  readonly #socket: Socket;
+  readonly #flow: WriteFlowControl;
+  readonly #ipv6: boolean;
+  readonly #peer: NetAddress | null;
+  readonly #peerAsGiven: NetAddress | null;
+  #protocol: DatagramEndpointProtocol;
+
+  /** `close()`, `abort()` or a fatal error happened: nothing more is received or accepted. */
+  #closing = false;
+  /** The transport is torn down; `connectionLost` is on its way or done. */
+  #lost = false;
+  #socketClosed = false;
+
+  #sending = false;
+  /** The buffer-size weight of the datagram in flight. */
+  #inFlightSize = 0;
+  #queue: QueuedDatagram[] = [];
+  #queueHead = 0;
+  #bufferSize = 0;
+
+  constructor(init: UdpTransportInit) {
+    super(init.extra);
+    this.#loop = init.loop;
+    this.#socket = init.socket;
+    this.#protocol = init.protocol;
+    this.#peer = init.peer;
+    this.#peerAsGiven = init.peerAsGiven ?? null;
+    this.#ipv6 = init.socket.address().family === "IPv6";
+    this.#flow = new WriteFlowControl(
+      () => this.#callFlowControl("pauseWriting"),
+      () => this.#callFlowControl("resumeWriting"),
+    );
+  }
+
+  /**
+   * Calls `connectionMade`, then starts delivering datagrams. If
+   * `connectionMade` throws, the transport is torn down as for any failed
+   * callback and the error is returned.
+   */
+  start(): Error | null {
+    try {
+      this.#protocol.connectionMade?.(this);
+    } catch (err) {
+      this.#fatalError(err, "Fatal error: protocol.connectionMade() call failed.");
+      return toError(err);
+    }
+    const socket = this.#socket;
+    socket.on("error", this.#onError);
+    socket.once("close", this.#onClose);
+    if (!this.#closing) socket.on("message", this.#onMessage);
+    return null;
+  }
+
+  // BaseTransport
+
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (!this.#sending) this.#teardown(null);
+  }
+
+  isClosing(): boolean {
+    return this.#closing;
+  }
+
+  setProtocol(protocol: object): void {
+    if (typeof protocol !== "object" || protocol === null) {
+      throw new TypeError("setProtocol: 'protocol' must be an object");
+    }
+    this.#protocol = protocol as DatagramEndpointProtocol;
+  }
+
+  getProtocol(): object {
+    return this.#protocol;
+  }
+
+  // DatagramTransport
+
+  abort(): void {
+    this.#teardown(null);
+  }
+
+  getWriteBufferSize(): number {
+    return this.#bufferSize;
+  }
+
+  getWriteBufferLimits(): [low: number, high: number] {
+    return [this.#flow.low, this.#flow.high];
+  }
+
+  setWriteBufferLimits(high?: number, low?: number): void {
+    this.#flow.setLimits(high, low);
+    this.#flow.maybePause(this.#bufferSize);
+  }
+
+  sendto(data: Uint8Array, addr?: NetAddress | null): void {
+    const bytes = asBytes(data, "sendto: 'data'");
+    let host: string;
+    let port: number;
+    const peer = this.#peer;
+    if (addr === undefined || addr === null) {
+      if (peer === null) {
+        throw new TypeError(
+          "sendto: 'addr' is required: this endpoint was made without remoteAddr",
+        );
+      }
+      host = peer[0];
+      port = peer[1];
+    } else {
+      if (!Array.isArray(addr) || addr.length !== 2) {
+        throw new TypeError("sendto: 'addr' must be a [host, port] pair");
+      }
+      host = checkHost(addr[0], "sendto", "addr[0]");
+      port = checkPort(addr[1], "sendto", false, "addr[1]");
+      if (peer !== null) this.#checkIsPeer(host, port);
+      else this.#checkFamily(host);
+    }
+    if (this.#closing) return;
+    // Node resolves the address before it copies the bytes: copy now, the caller may reuse `data`.
+    const copy = new Uint8Array(bytes);
+    this.#bufferSize += copy.length + HEADER_SIZE;
+    if (this.#sending) this.#queue.push({ data: copy, host, port });
+    else this.#send(copy, host, port);
+    this.#flow.maybePause(this.#bufferSize);
+  }
+
+  #checkIsPeer(host: string, port: number): void {
+    const peer = this.#peer!;
+    const given = this.#peerAsGiven;
+    if (port === peer[1] && (host === peer[0] || (given !== null && host === given[0]))) return;
+    throw new TypeError(
+      `sendto: 'addr' must be omitted or the remote address [${peer[0]}, ${peer[1]}] ` +
+        `of this connected endpoint, got [${host}, ${port}]`,
+    );
+  }
+
+  /** An IPv4 socket cannot reach an IPv6 address (an IPv6 one may reach IPv4, dual-stack). */
+  #checkFamily(host: string): void {
+    if (!this.#ipv6 && host.includes(":")) {
+      throw new TypeError(
+        `sendto: 'addr[0]' ${host} is an IPv6 address, but this endpoint is IPv4`,
+      );
+    }
+  }
+
+  #send(data: Uint8Array, host: string, port: number): void {
+    this.#sending = true;
+    this.#inFlightSize = data.length + HEADER_SIZE;
+    try {
+      if (this.#peer !== null) this.#socket.send(data, this.#onSent);
+      else this.#socket.send(data, port, host, this.#onSent);
+    } catch (err) {
+      this.#onSent(toError(err));
+    }
+  }
+
+  /**
+   * One send finished: start the next before telling the protocol anything,
+   * so that datagrams it sends from `resumeWriting` or `errorReceived` queue
+   * up behind the ones already waiting.
+   */
+  readonly #onSent = (err: Error | null): void => {
+    if (this.#lost) return;
+    this.#sending = false;
+    this.#bufferSize -= this.#inFlightSize;
+    const next = this.#dequeue();
+    if (next !== undefined) this.#send(next.data, next.host, next.port);
+    if (err) this.#reportError(err);
+    if (this.#lost) return;
+    this.#flow.maybeResume(this.#bufferSize);
+    if (this.#closing && !this.#sending) this.#teardown(null);
+  };
+
+  #dequeue(): QueuedDatagram | undefined {
+    const queue = this.#queue;
+    if (this.#queueHead === queue.length) return undefined;
+    const next = queue[this.#queueHead++];
+    if (this.#queueHead === queue.length) {
+      queue.length = 0;
+      this.#queueHead = 0;
+    } else if (this.#queueHead >= QUEUE_COMPACT_AT && this.#queueHead * 2 >= queue.length) {
+      queue.splice(0, this.#queueHead);
+      this.#queueHead = 0;
+    }
+    return next;
+  }
+
+  // Receiving
+
+  /**
+   * Deno receives each datagram into a fresh 64 KiB buffer: a small datagram
+   * is copied out so that a protocol keeping it does not keep the whole
+   * buffer alive. A connected endpoint drops other senders' datagrams here,
+   * since Deno's `connect()` does not filter them in the kernel.
+   */
+  readonly #onMessage = (message: Uint8Array, from: RemoteInfo): void => {
+    if (this.#closing) return;
+    const host = from.address;
+    const port = from.port;
+    const peer = this.#peer;
+    if (peer !== null && (port !== peer[1] || host !== peer[0])) return;
+    const data = message.length * 2 < message.buffer.byteLength
+      ? new Uint8Array(message)
+      : new Uint8Array(message.buffer, message.byteOffset, message.length);
+    try {
+      this.#protocol.datagramReceived?.(data, [host, port]);
+    } catch (err) {
+      this.#fatalError(err, "Fatal error: protocol.datagramReceived() call failed.");
+    }
+  };
+
+  readonly #onError = (err: Error): void => {
+    if (!this.#lost) this.#reportError(err);
+  };
+
+  /** Someone closed the socket under the transport: it is gone, as after `abort()`. */
+  readonly #onClose = (): void => {
+    this.#socketClosed = true;
+    this.#teardown(null);
+  };
+
+  /** A send or receive failed: the protocol hears of it and the endpoint stays open. */
+  #reportError(err: Error): void {
+    try {
+      this.#protocol.errorReceived?.(toDenoError(err));
+    } catch (exc) {
+      this.#fatalError(exc, "Fatal error: protocol.errorReceived() call failed.");
+    }
+  }
+
+  #callFlowControl(callback: "pauseWriting" | "resumeWriting"): void {
+    try {
+      this.#protocol[callback]?.();
+    } catch (err) {
+      this.#loop.callExceptionHandler({
+        message: `protocol.${callback}() failed`,
+        exception: toError(err),
+        transport: this,
+        protocol: this.#protocol,
+      });
+    }
+  }
+
+  // Teardown
+
+  /** The single error path: reports `err` to the loop's exception handler, then tears down with it. */
+  #fatalError(err: unknown, message: string): void {
+    const exc = toError(err);
+    this.#loop.callExceptionHandler({
+      message,
+      exception: exc,
+      transport: this,
+      protocol: this.#protocol,
+    });
+    this.#teardown(exc);
+  }
+
+  /**
+   * Drops the queue, closes the socket, then calls `connectionLost(exc)`:
+   * once, last, and never synchronously.
+   */
+  #teardown(exc: Error | null): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#closing = true;
+    this.#queue = [];
+    this.#queueHead = 0;
+    this.#bufferSize = 0;
+    if (this.#socketClosed) {
+      queueMicrotask(() => this.#connectionLost(exc));
+      return;
+    }
+    try {
+      this.#socket.close(() => this.#connectionLost(exc));
+    } catch {
+      // Closed by someone else a moment ago: its "close" event is still to come.
+      this.#socket.once("close", () => this.#connectionLost(exc));
+    }
+  }
+
+  #connectionLost(exc: Error | null): void {
+    const protocol = this.#protocol;
+    try {
+      protocol.connectionLost?.(exc);
+    } catch (err) {
+      this.#loop.callExceptionHandler({
+        message: "Exception in protocol.connectionLost()",
+        exception: toError(err),
+        transport: this,
+        protocol,
+      });
+    }
+  }
+}
