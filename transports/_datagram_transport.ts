@@ -85,10 +85,7 @@ export class UdpTransport extends DatagramTransport {
     this.#peer = init.peer;
     this.#peerAsGiven = init.peerAsGiven ?? null;
     this.#ipv6 = init.socket.address().family === "IPv6";
-    this.#flow = new WriteFlowControl(
-      () => this.#callFlowControl("pauseWriting"),
-      () => this.#callFlowControl("resumeWriting"),
-    );
+    this.#flow = new WriteFlowControl(this.#loop, this, () => this.#protocol);
   }
 
   /**
@@ -284,19 +281,6 @@ export class UdpTransport extends DatagramTransport {
       this.#protocol.errorReceived?.(toDenoError(err));
     } catch (exc) {
       this.#fatalError(exc, "Fatal error: protocol.errorReceived() call failed.");
-    }
-  }
-
-  #callFlowControl(callback: "pauseWriting" | "resumeWriting"): void {
-    try {
-      this.#protocol[callback]?.();
-    } catch (err) {
-      this.#loop.callExceptionHandler({
-        message: `protocol.${callback}() failed`,
-        exception: toError(err),
-        transport: this,
-        protocol: this.#protocol,
-      });
     }
   }
 

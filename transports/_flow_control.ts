@@ -1,5 +1,14 @@
 /** Write flow control shared by the stream and datagram transports. */
 
+import type { EventLoop } from "../loop/event_loop.ts";
+import { toError } from "./_bytes.ts";
+
+/** The protocol callbacks flow control calls; a protocol may lack either. */
+export interface FlowControlledProtocol {
+  pauseWriting?(): void;
+  resumeWriting?(): void;
+}
+
 /** asyncio's default high watermark; the low one defaults to a quarter of the high one. */
 export const DEFAULT_HIGH_WATERMARK = 64 * 1024;
 
@@ -12,20 +21,23 @@ function checkLimit(name: string, value: unknown): asserts value is number | und
 }
 
 /**
- * Calls `pause` once when the buffer goes strictly over the high watermark and
- * `resume` once when it drains to the low one or below, as asyncio's
- * `_FlowControlMixin`.
+ * Calls the protocol's `pauseWriting` once when the buffer goes strictly over
+ * the high watermark and `resumeWriting` once when it drains to the low one
+ * or below, as asyncio's `_FlowControlMixin`. A callback that throws is
+ * reported to the loop's exception handler; the transport carries on.
  */
 export class WriteFlowControl {
   high = DEFAULT_HIGH_WATERMARK;
   low = DEFAULT_HIGH_WATERMARK / 4;
   paused = false;
-  readonly #pause: () => void;
-  readonly #resume: () => void;
+  readonly #loop: EventLoop;
+  readonly #transport: object;
+  readonly #protocol: () => FlowControlledProtocol;
 
-  constructor(pause: () => void, resume: () => void) {
-    this.#pause = pause;
-    this.#resume = resume;
+  constructor(loop: EventLoop, transport: object, protocol: () => FlowControlledProtocol) {
+    this.#loop = loop;
+    this.#transport = transport;
+    this.#protocol = protocol;
   }
 
   setLimits(high?: number | null, low?: number | null): void {
@@ -45,12 +57,26 @@ export class WriteFlowControl {
   maybePause(size: number): void {
     if (size <= this.high || this.paused) return;
     this.paused = true;
-    this.#pause();
+    this.#call("pauseWriting");
   }
 
   maybeResume(size: number): void {
     if (!this.paused || size > this.low) return;
     this.paused = false;
-    this.#resume();
+    this.#call("resumeWriting");
+  }
+
+  #call(callback: "pauseWriting" | "resumeWriting"): void {
+    const protocol = this.#protocol();
+    try {
+      protocol[callback]?.();
+    } catch (err) {
+      this.#loop.callExceptionHandler({
+        message: `protocol.${callback}() failed`,
+        exception: toError(err),
+        transport: this.#transport,
+        protocol,
+      });
+    }
   }
 }

@@ -115,10 +115,7 @@ export class StreamTransport extends Transport {
     this.#onLost = init.onLost;
     this.#protocol = init.protocol;
     this.#buffered = typeof init.protocol.getBuffer === "function";
-    this.#flow = new WriteFlowControl(
-      () => this.#callFlowControl("pauseWriting"),
-      () => this.#callFlowControl("resumeWriting"),
-    );
+    this.#flow = new WriteFlowControl(this.#loop, this, () => this.#protocol);
   }
 
   /**
@@ -476,19 +473,6 @@ export class StreamTransport extends Transport {
       ? null
       : held.buffer.slice(0, held.count);
     return { channel: this.#channel, unread };
-  }
-
-  #callFlowControl(callback: "pauseWriting" | "resumeWriting"): void {
-    try {
-      this.#protocol[callback]?.();
-    } catch (err) {
-      this.#loop.callExceptionHandler({
-        message: `protocol.${callback}() failed`,
-        exception: toError(err),
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
   }
 
   // Teardown
