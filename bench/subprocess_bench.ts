@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { DEVNULL, getRunningLoop, SubprocessProtocol } from "../mod.ts";
 
 const SIZE = 1 << 30;
-const ROUNDS = 5;
+const ROUNDS = 6;
 const ARGS = ["-c", String(SIZE), "/dev/zero"];
 const OPTIONS = { args: ARGS, stdin: "null", stdout: "piped" } as const;
 

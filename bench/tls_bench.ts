@@ -3,8 +3,9 @@
  * read loop, in the same process, with the same raw TLS sender.
  */
 
-import { BufferedProtocol, getRunningLoop } from "../mod.ts";
+import { getRunningLoop } from "../mod.ts";
 import { report } from "./_util.ts";
+import { CountingBuffered } from "./_stream_bench.ts";
 
 const BULK = 256 * 1024 ** 2;
 const CHUNK = 256 * 1024;
@@ -40,26 +41,11 @@ async function rawBulk(): Promise<number> {
   return rate;
 }
 
-class CountingBuffered extends BufferedProtocol {
-  readonly buffer = new Uint8Array(CHUNK);
-  total = 0;
-  readonly lost = Promise.withResolvers<void>();
-  override getBuffer() {
-    return this.buffer;
-  }
-  override bufferUpdated(n: number) {
-    this.total += n;
-  }
-  override connectionLost() {
-    this.lost.resolve();
-  }
-}
-
 async function oursBulk(): Promise<number> {
   const [sender, port] = tlsSender();
   const start = performance.now();
   const [, protocol] = await loop.createConnection(
-    () => new CountingBuffered(),
+    () => new CountingBuffered(CHUNK),
     "localhost",
     port,
     { ssl: { caCerts: [ca] } },
