@@ -39,10 +39,10 @@ export async function rawPingPong(conn: Deno.Conn, roundTrips: number): Promise<
 /** The library's echo server protocol. */
 export class EchoProtocol extends Protocol {
   transport!: Transport;
-  override connectionMade(transport: Transport) {
+  override connectionMade(transport: Transport): void {
     this.transport = transport;
   }
-  override dataReceived(data: Uint8Array) {
+  override dataReceived(data: Uint8Array): void {
     this.transport.write(data);
   }
 }
@@ -57,12 +57,12 @@ export class PingProtocol extends Protocol {
   constructor(readonly roundTrips: number, private remaining = roundTrips) {
     super();
   }
-  override connectionMade(transport: Transport) {
+  override connectionMade(transport: Transport): void {
     this.transport = transport;
     this.start = performance.now();
     transport.write(this.message);
   }
-  override dataReceived(data: Uint8Array) {
+  override dataReceived(data: Uint8Array): void {
     this.received += data.length;
     if (this.received < MESSAGE) return;
     this.received -= MESSAGE;
@@ -80,13 +80,13 @@ export class CountingBuffered extends BufferedProtocol {
     super();
     this.buffer = new Uint8Array(size);
   }
-  override getBuffer() {
+  override getBuffer(): Uint8Array {
     return this.buffer;
   }
-  override bufferUpdated(n: number) {
+  override bufferUpdated(n: number): void {
     this.total += n;
   }
-  override connectionLost() {
+  override connectionLost(): void {
     this.lost.resolve();
   }
 }
@@ -95,10 +95,10 @@ export class CountingBuffered extends BufferedProtocol {
 export class CountingProtocol extends Protocol {
   total = 0;
   readonly lost = Promise.withResolvers<void>();
-  override dataReceived(data: Uint8Array) {
+  override dataReceived(data: Uint8Array): void {
     this.total += data.length;
   }
-  override connectionLost() {
+  override connectionLost(): void {
     this.lost.resolve();
   }
 }

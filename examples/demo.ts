@@ -35,6 +35,8 @@ const steps: Step[] = [
   },
   { title: "TLS echo (certificate from tests/fixtures)", client: { file: "tls_echo.ts" } },
   { title: "Unix socket echo", client: { file: "unix_echo.ts" } },
+  { title: "loop.subprocessExec() and SubprocessProtocol", client: { file: "subprocess_date.ts" } },
+  { title: "Pipes", client: { file: "pipes.ts" } },
 ];
 
 const decoder = new TextDecoder();

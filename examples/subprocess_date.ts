@@ -1,7 +1,10 @@
 /**
  * The spec's `loop.subprocess_exec()` and `SubprocessProtocol` example: run
  * a child that prints the current date, collect its stdout through the
- * protocol, and wait for the exit with a future.
+ * protocol, and wait for the exit with a future. Unlike the spec's version it
+ * also waits for stdout's end before closing: `processExited` may come before
+ * the pipe's last bytes (pipes can outlive the process), and `close()` drops
+ * what is not read yet.
  *
  *     deno run --allow-run examples/subprocess_date.ts
  *
@@ -11,14 +14,19 @@
 import { type Future, getRunningLoop, run, SubprocessProtocol } from "../mod.ts";
 
 class DateProtocol extends SubprocessProtocol {
-  readonly output: Uint8Array[] = [];
+  readonly #decoder = new TextDecoder();
+  output = "";
 
-  constructor(readonly exitFuture: Future<boolean>) {
+  constructor(readonly exitFuture: Future<boolean>, readonly stdoutClosed: Future<void>) {
     super();
   }
 
   override pipeDataReceived(_fd: number, data: Uint8Array) {
-    this.output.push(data);
+    this.output += this.#decoder.decode(data, { stream: true });
+  }
+
+  override pipeConnectionLost(fd: number) {
+    if (fd === 1) this.stdoutClosed.setResult();
   }
 
   override processExited() {
@@ -32,11 +40,12 @@ async function getDate(): Promise<string> {
 
   const code = "console.log(new Date().toString())";
   const exitFuture = loop.createFuture<boolean>();
+  const stdoutClosed = loop.createFuture<void>();
 
   // Create the subprocess controlled by DateProtocol;
   // redirect the standard output into a pipe.
   const [transport, protocol] = await loop.subprocessExec(
-    () => new DateProtocol(exitFuture),
+    () => new DateProtocol(exitFuture, stdoutClosed),
     Deno.execPath(),
     ["eval", code],
     { stdin: null, stderr: null },
@@ -44,13 +53,13 @@ async function getDate(): Promise<string> {
 
   // Wait for the subprocess exit using the processExited() method of the protocol.
   await exitFuture;
+  await stdoutClosed;
 
-  // Close the stdout pipe.
+  // Close the transport (its pipes are closed already).
   transport.close();
 
   // Read the output which was collected by the pipeDataReceived() method of the protocol.
-  const data = new TextDecoder().decode(await new Blob(protocol.output).bytes());
-  return data.trimEnd();
+  return protocol.output.trimEnd();
 }
 
 if (import.meta.main) {

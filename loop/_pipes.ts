@@ -53,24 +53,28 @@ function writeChannel(pipe: unknown, method: string): ByteChannel {
   );
 }
 
-export async function connectReadPipe<P extends object>(
+export function connectReadPipe<P extends object>(
   loop: EventLoop,
   factory: ProtocolFactory<P>,
   pipe: ReadPipe,
 ): Promise<[ReadTransport, P]> {
   const method = "connectReadPipe";
-  checkFactory(factory, method);
-  const channel = readChannel(pipe, method);
-  return openStream(loop, factory, method, channel, { pipe }, { mode: "read" });
+  return Promise.try(() => {
+    checkFactory(factory, method);
+    const channel = readChannel(pipe, method);
+    return openStream(loop, factory, method, channel, { pipe }, { mode: "read" });
+  });
 }
 
-export async function connectWritePipe<P extends object>(
+export function connectWritePipe<P extends object>(
   loop: EventLoop,
   factory: ProtocolFactory<P>,
   pipe: WritePipe,
 ): Promise<[WriteTransport, P]> {
   const method = "connectWritePipe";
-  checkFactory(factory, method);
-  const channel = writeChannel(pipe, method);
-  return openStream(loop, factory, method, channel, { pipe }, { mode: "write" });
+  return Promise.try(() => {
+    checkFactory(factory, method);
+    const channel = writeChannel(pipe, method);
+    return openStream(loop, factory, method, channel, { pipe }, { mode: "write" });
+  });
 }

@@ -300,7 +300,10 @@ export class EventLoop {
 
   // Pipes and subprocesses
 
-  /** Connects a protocol to the read end of a pipe. */
+  /**
+   * Connects a protocol to the read end of a pipe: a `Deno.FsFile` (a FIFO,
+   * `Deno.stdin`) or a `ReadableStream`. Extra info `"pipe"` is `pipe`.
+   */
   connectReadPipe<P extends object>(
     factory: ProtocolFactory<P>,
     pipe: ReadPipe,
@@ -308,7 +311,10 @@ export class EventLoop {
     return connectReadPipe(this, factory, pipe);
   }
 
-  /** Connects a protocol to the write end of a pipe. */
+  /**
+   * Connects a protocol to the write end of a pipe: a `Deno.FsFile` (a FIFO,
+   * `Deno.stdout`) or a `WritableStream`. Extra info `"pipe"` is `pipe`.
+   */
   connectWritePipe<P extends object>(
     factory: ProtocolFactory<P>,
     pipe: WritePipe,
@@ -316,7 +322,11 @@ export class EventLoop {
     return connectWritePipe(this, factory, pipe);
   }
 
-  /** Runs `program` with `args` and connects a subprocess protocol to it. */
+  /**
+   * Runs `program` with `args` (no shell) and connects a subprocess protocol
+   * to its pipes; needs `--allow-run`. A missing program rejects with
+   * `Deno.errors.NotFound`.
+   */
   subprocessExec<P extends object>(
     factory: ProtocolFactory<P>,
     program: string | URL,
@@ -326,7 +336,7 @@ export class EventLoop {
     return subprocessExec(this, factory, program, args, opts);
   }
 
-  /** Runs `cmd` with `/bin/sh -c` and connects a subprocess protocol to it. */
+  /** Runs `cmd` with `/bin/sh -c` and connects a subprocess protocol to its pipes. */
   subprocessShell<P extends object>(
     factory: ProtocolFactory<P>,
     cmd: string,

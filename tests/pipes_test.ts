@@ -29,7 +29,7 @@ class Sink extends Protocol {
   readonly chunks: Uint8Array[] = [];
   readonly trace: string[] = [];
   readonly lost = Promise.withResolvers<Error | null>();
-  override connectionMade() {
+  override connectionMade(_transport: unknown) {
     this.trace.push("connectionMade");
   }
   override dataReceived(data: Uint8Array) {
@@ -164,15 +164,18 @@ Deno.test("pipes: a byte ReadableStream feeds a BufferedProtocol whose buffer st
 Deno.test("pipes: a default ReadableStream is delivered chunk by chunk; pause holds delivery", async () => {
   const chunks = [new Uint8Array([1, 2, 3]), new Uint8Array([4]), new Uint8Array([5, 6])];
   const stream = ReadableStream.from(chunks);
-  let transport!: ReadTransport;
   class PauseFirst extends Sink {
+    transport?: ReadTransport;
+    override connectionMade(transport: ReadTransport) {
+      super.connectionMade(transport);
+      this.transport = transport;
+    }
     override dataReceived(data: Uint8Array) {
       super.dataReceived(data);
-      if (this.chunks.length === 1) transport.pauseReading();
+      if (this.chunks.length === 1) this.transport!.pauseReading();
     }
   }
-  const [made, sink] = await loop.connectReadPipe(() => new PauseFirst(), stream);
-  transport = made;
+  const [transport, sink] = await loop.connectReadPipe(() => new PauseFirst(), stream);
   await delay(50);
   assert.equal(sink.chunks.length, 1, "nothing is delivered while paused");
   assert.equal(transport.isReading(), false);

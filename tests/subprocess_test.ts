@@ -388,3 +388,20 @@ Deno.test("subprocess: bad arguments are TypeErrors and RangeErrors naming the a
   transport.close();
   await within(protocol.lost.promise);
 });
+
+Deno.test("subprocess: no child process is left running or unreaped", async () => {
+  const ends: Promise<unknown>[] = [];
+  for (const cmd of ["exit 0", "exec sleep 30", "yes"]) {
+    const [transport, protocol] = await shell(cmd, { stdin: DEVNULL });
+    ends.push(protocol.lost.promise);
+    transport.close();
+  }
+  await within(Promise.all(ends));
+  const { stdout } = await new Deno.Command("ps", {
+    args: ["-o", "pid=,stat=,comm=", "--ppid", String(Deno.pid)],
+  }).output();
+  const children = decoder.decode(stdout).split("\n").filter((line) =>
+    line.trim() !== "" && !/\bps$/.test(line)
+  );
+  assert.deepEqual(children, []);
+});

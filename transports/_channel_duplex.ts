@@ -1,0 +1,94 @@
+/**
+ * A `node:stream` Duplex over a byte channel: what `node:tls` needs to run
+ * TLS on the endpoint of a plaintext transport (`startTls`).
+ */
+
+import { Duplex } from "node:stream";
+import type { ByteChannel } from "./_channel.ts";
+import { toError } from "./_bytes.ts";
+
+/** The most one channel read asks for: four TLS records. */
+const READ_SIZE = 64 * 1024;
+/**
+ * Reads land in slabs of this many bytes and are pushed as views: node keeps
+ * each pushed chunk until TLS has consumed it, so a slab is never reused,
+ * only replaced once too little of it is left for a useful read.
+ */
+const SLAB_SIZE = 4 * READ_SIZE;
+const MIN_READ_SIZE = 16 * 1024;
+
+/**
+ * Pulls from the channel only while node asks for more (`push()` returning
+ * false stops it until the next `_read`); writes are complete when the
+ * channel has taken every byte; `end()` half-closes when the channel can;
+ * `destroy()` closes the channel and settles once its read in flight has.
+ */
+export class ChannelDuplex extends Duplex {
+  readonly #channel: ByteChannel;
+  #pump: Promise<void> | null = null;
+  #slab = new Uint8Array(0);
+  #slabOffset = 0;
+
+  /** `unread`: bytes already taken from the channel, which come out first. */
+  constructor(channel: ByteChannel, unread: Uint8Array) {
+    super();
+    this.#channel = channel;
+    if (unread.length > 0) this.push(unread);
+  }
+
+  override _read(): void {
+    this.#pump ??= this.#pumpReads();
+  }
+
+  async #pumpReads(): Promise<void> {
+    try {
+      for (;;) {
+        const view = this.#readView();
+        const n = await this.#channel.read(view);
+        if (this.destroyed) return;
+        if (n === null) {
+          this.push(null);
+          return;
+        }
+        this.#slabOffset += n;
+        if (!this.push(view.subarray(0, n))) return;
+      }
+    } catch (err) {
+      this.destroy(toError(err));
+    } finally {
+      this.#pump = null;
+    }
+  }
+
+  #readView(): Uint8Array {
+    if (this.#slab.length - this.#slabOffset < MIN_READ_SIZE) {
+      this.#slab = new Uint8Array(SLAB_SIZE);
+      this.#slabOffset = 0;
+    }
+    const end = Math.min(this.#slab.length, this.#slabOffset + READ_SIZE);
+    return this.#slab.subarray(this.#slabOffset, end);
+  }
+
+  override _write(
+    chunk: Uint8Array,
+    _encoding: string,
+    callback: (err?: Error | null) => void,
+  ): void {
+    this.#writeAll(chunk).then(() => callback(), (err) => callback(toError(err)));
+  }
+
+  async #writeAll(chunk: Uint8Array): Promise<void> {
+    for (let sent = 0; sent < chunk.length;) {
+      sent += await this.#channel.write(sent === 0 ? chunk : chunk.subarray(sent));
+    }
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    if (!this.#channel.canCloseWrite) return callback();
+    this.#channel.closeWrite().then(() => callback(), (err) => callback(toError(err)));
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    Promise.all([this.#channel.close(), this.#pump]).then(() => callback(err));
+  }
+}
