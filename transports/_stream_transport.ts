@@ -199,19 +199,15 @@ export class StreamTransport extends Transport {
           await undefined; // resumeReading() never calls back synchronously
         } else {
           target = this.#buffered ? "protocol" : this.#channel.readOwned ? "owned" : "slab";
-          const next = target === "protocol"
-            ? this.#protocolBuffer()
-            : target === "slab"
-            ? this.#ownBuffer()
-            : EMPTY;
-          if (next === null) return;
-          buffer = next;
           try {
             if (target === "owned") {
               const data = await this.#channel.readOwned!();
-              if (data !== null) buffer = data;
+              buffer = data ?? EMPTY;
               count = data === null ? null : data.length;
             } else {
+              const next = target === "protocol" ? this.#protocolBuffer() : this.#ownBuffer();
+              if (next === null) return;
+              buffer = next;
               count = await this.#channel.read(buffer);
             }
           } catch (err) {
