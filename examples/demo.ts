@@ -34,6 +34,7 @@ const steps: Step[] = [
     client: { file: "udp_echo_client.ts", args: [PORT] },
   },
   { title: "TLS echo (certificate from tests/fixtures)", client: { file: "tls_echo.ts" } },
+  { title: "STARTTLS: both sides upgrade in place", client: { file: "starttls.ts" } },
   { title: "Unix socket echo", client: { file: "unix_echo.ts" } },
   { title: "loop.subprocessExec() and SubprocessProtocol", client: { file: "subprocess_date.ts" } },
   { title: "Pipes", client: { file: "pipes.ts" } },

@@ -1,10 +1,21 @@
 /** TLS: `startTls`, and the TLS pieces the connection methods share. */
 
+import { isIP } from "node:net";
+import {
+  connect as connectTls,
+  createSecureContext,
+  rootCertificates,
+  type SecureContext,
+  TLSSocket,
+} from "node:tls";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import type { EventLoop } from "./event_loop.ts";
 import { InvalidStateError } from "./errors.ts";
 import { checkBoolean, checkHost, checkOptions, checkSeconds } from "./_validate.ts";
 import type { ByteChannel } from "../transports/_channel.ts";
+import { ChannelDuplex } from "../transports/_channel_duplex.ts";
 import { ConnChannel } from "../transports/_conn_channel.ts";
+import { NodeSocketChannel, toDenoError } from "../transports/_node_socket_channel.ts";
 import { PrefixedChannel } from "../transports/_tls_prefixed_channel.ts";
 import { StreamTransport } from "../transports/_stream_transport.ts";
 import type { Transport } from "../transports/transport.ts";
@@ -68,7 +79,7 @@ export interface TlsServerOptions {
  * ```
  */
 export interface StartTlsOptions {
-  /** Upgrade as the server side: not possible in Deno (`NotSupported`). */
+  /** Upgrade as the server side; `tls` must then be {@linkcode TlsServerOptions}. */
   serverSide?: boolean;
   /** The name the server's certificate must match (default: the peer's address). */
   serverHostname?: string;
@@ -116,15 +127,19 @@ export function checkTlsClient(
 }
 
 /** The server options of `ssl` (`null`: no TLS), checked. */
-export function checkTlsServer(ssl: unknown, method: string): TlsServerOptions | null {
+export function checkTlsServer(
+  ssl: unknown,
+  method: string,
+  name = "ssl",
+): TlsServerOptions | null {
   if (ssl === undefined || ssl === false || ssl === null) return null;
   if (typeof ssl !== "object") {
-    throw new TypeError(`${method}: 'ssl' must be TLS server options { cert, key }`);
+    throw new TypeError(`${method}: '${name}' must be TLS server options { cert, key }`);
   }
   const { cert, key, alpnProtocols } = ssl as TlsServerOptions;
-  checkPem(cert, method, "ssl.cert");
-  checkPem(key, method, "ssl.key");
-  if (alpnProtocols !== undefined) checkPemList(alpnProtocols, method, "ssl.alpnProtocols");
+  checkPem(cert, method, `${name}.cert`);
+  checkPem(key, method, `${name}.key`);
+  if (alpnProtocols !== undefined) checkPemList(alpnProtocols, method, `${name}.alpnProtocols`);
   return ssl as TlsServerOptions;
 }
 
@@ -245,11 +260,16 @@ function isTcpConn(value: unknown): value is Deno.TcpConn {
     conn.localAddr?.transport === "tcp";
 }
 
+/**
+ * Upgrades `transport` to TLS in place. The server side and a client with a
+ * certificate run `node:tls` over the transport's own channel (Deno has
+ * neither); any other client uses `Deno.startTls`.
+ */
 export async function startTls(
   loop: EventLoop,
   transport: Transport,
   protocol: object,
-  tls: TlsClientOptions | true,
+  tls: TlsClientOptions | TlsServerOptions | true,
   opts: StartTlsOptions,
 ): Promise<Transport> {
   const method = "startTls";
@@ -260,35 +280,71 @@ export async function startTls(
   if (typeof protocol !== "object" || protocol === null) {
     throw new TypeError(`${method}: 'protocol' must be an object`);
   }
+  const serverSide = opts.serverSide !== undefined &&
+    checkBoolean(opts.serverSide, method, "serverSide");
+  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, true, method);
+  if (serverSide) {
+    if (opts.serverHostname !== undefined) {
+      throw new TypeError(`${method}: 'serverHostname' is only meaningful on the client side`);
+    }
+    const options = checkTlsServer(tls === true ? undefined : tls, method, "tls");
+    if (options === null) {
+      throw new TypeError(
+        `${method}: 'tls' must be TLS server options { cert, key } when 'serverSide' is true`,
+      );
+    }
+    const context = secureContext(options, null, method);
+    checkUpgradable(transport, method);
+    const [channel, unread] = await detachWithin(transport, timeout, method);
+    const duplex = new ChannelDuplex(channel, unread);
+    const socket = new TLSSocket(duplex, {
+      isServer: true,
+      secureContext: context,
+      ALPNProtocols: options.alpnProtocols,
+    });
+    const secureChannel = nodeTlsChannel(socket, duplex);
+    await handshake(socket, duplex, "secure", timeout, method);
+    return handOver(loop, transport, protocol, secureChannel, {
+      ...nodeTlsExtra(socket, tls),
+      socket: transport.getExtraInfo("socket"),
+    });
+  }
   const options = checkTlsClient(tls, method, "tls");
   if (options === null) throw new TypeError(`${method}: 'tls' must be true or TLS client options`);
-  if (opts.serverSide !== undefined && checkBoolean(opts.serverSide, method, "serverSide")) {
-    throw new Deno.errors.NotSupported(
-      `${method}: 'serverSide' upgrades are not possible in Deno: Deno.startTls is client-only ` +
-        "and no stable API turns an accepted Deno.Conn into a TLS server connection; " +
-        "serve TLS from the start with createServer's 'ssl'",
+  const peername = transport.getExtraInfo("peername");
+  const serverHostname = opts.serverHostname === undefined
+    ? (Array.isArray(peername) ? peername[0] : "localhost")
+    : checkHost(opts.serverHostname, method, "serverHostname");
+  if (options.cert !== undefined) {
+    const context = secureContext(
+      { cert: options.cert, key: options.key! },
+      options.caCerts ?? [],
+      method,
     );
+    checkUpgradable(transport, method);
+    const [channel, unread] = await detachWithin(transport, timeout, method);
+    const duplex = new ChannelDuplex(channel, unread);
+    const socket = connectTls({
+      socket: duplex,
+      host: serverHostname,
+      servername: isIP(serverHostname) === 0 ? serverHostname : undefined,
+      secureContext: context,
+      ALPNProtocols: options.alpnProtocols,
+    });
+    const secureChannel = nodeTlsChannel(socket, duplex);
+    await handshake(socket, duplex, "secureConnect", timeout, method);
+    return handOver(loop, transport, protocol, secureChannel, {
+      ...nodeTlsExtra(socket, tls),
+      socket: transport.getExtraInfo("socket"),
+    });
   }
-  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, true, method);
-  if (transport.getExtraInfo("ssl_object") !== undefined) {
-    throw new Deno.errors.NotSupported(`${method}: the transport already speaks TLS`);
-  }
-  const conn = transport.getExtraInfo("socket");
+  const conn = checkUpgradable(transport, method);
   if (!isTcpConn(conn)) {
     throw new Deno.errors.NotSupported(
       `${method}: only TCP transports over a Deno.Conn can be upgraded (Deno.startTls needs a TcpConn)`,
     );
   }
-  const peername = transport.getExtraInfo<[string, number]>("peername");
-  const serverHostname = opts.serverHostname === undefined
-    ? peername[0]
-    : checkHost(opts.serverHostname, method, "serverHostname");
-  if (transport.isClosing()) throw new InvalidStateError(`${method}: the transport is closing`);
-  const { channel, unread } = await detachWithin(transport, timeout, method);
-  if (unread === null) {
-    await channel.close();
-    throw new Deno.errors.UnexpectedEof(`${method}: the peer closed the connection before TLS`);
-  }
+  const [, unread] = await detachWithin(transport, timeout, method);
   const [tlsConn, alpnProtocol] = await upgradeClient(
     conn,
     options,
@@ -296,16 +352,155 @@ export async function startTls(
     timeout,
     method,
   );
+  const channel = tlsChannel(tlsConn);
+  return handOver(
+    loop,
+    transport,
+    protocol,
+    unread.length > 0 ? new PrefixedChannel(unread, channel) : channel,
+    tlsExtra(tlsConn, tls, alpnProtocol),
+  );
+}
+
+/** The transport's `socket`, once it is known to be a plaintext socket transport that is open. */
+function checkUpgradable(transport: StreamTransport, method: string): unknown {
+  if (transport.getExtraInfo("ssl_object") !== undefined) {
+    throw new Deno.errors.NotSupported(`${method}: the transport already speaks TLS`);
+  }
+  const socket = transport.getExtraInfo("socket");
+  if (socket === undefined) {
+    throw new Deno.errors.NotSupported(`${method}: only socket transports can be upgraded`);
+  }
+  if (transport.isClosing()) throw new InvalidStateError(`${method}: the transport is closing`);
+  return socket;
+}
+
+/**
+ * The `node:tls` context of a certificate, its key and extra trusted CAs
+ * (`null`: none; the system roots are always trusted). `node:tls` reads PEM
+ * lazily, so it is parsed here first: a bad one is a `TypeError` naming it.
+ */
+function secureContext(
+  { cert, key }: { cert: string; key: string },
+  caCerts: string[] | null,
+  method: string,
+): SecureContext {
+  parsePem(() => new X509Certificate(cert), method, "tls.cert", "certificate");
+  parsePem(() => createPrivateKey(key), method, "tls.key", "private key");
+  caCerts?.forEach((ca, i) =>
+    parsePem(() => new X509Certificate(ca), method, `tls.caCerts[${i}]`, "certificate")
+  );
+  return createSecureContext({
+    cert,
+    key,
+    ca: caCerts === null ? undefined : [...rootCertificates, ...caCerts],
+  });
+}
+
+function parsePem(parse: () => unknown, method: string, name: string, what: string): void {
+  try {
+    parse();
+  } catch (err) {
+    throw new TypeError(`${method}: '${name}' is not a PEM ${what}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Waits for `socket`'s handshake (its `event`) within `timeout` seconds. On
+ * failure the socket, the bridge and the plaintext channel under it are
+ * released before the error is thrown: `InvalidData` for TLS errors,
+ * `UnexpectedEof` if the peer left, `TimedOut`.
+ */
+async function handshake(
+  socket: TLSSocket,
+  duplex: ChannelDuplex,
+  event: "secure" | "secureConnect",
+  timeout: number,
+  method: string,
+): Promise<void> {
+  const { promise, resolve, reject } = Promise.withResolvers<true>();
+  const onSecure = () => resolve(true);
+  const onError = (err: Error) => reject(toDenoError(err));
+  const onEnd = () =>
+    reject(new Deno.errors.UnexpectedEof(`${method}: the peer left during the TLS handshake`));
+  socket.once(event, onSecure);
+  socket.once("error", onError);
+  socket.once("end", onEnd);
+  socket.once("close", onEnd);
+  try {
+    const secure = await within(promise, timeout);
+    if (secure === null) {
+      throw new Deno.errors.TimedOut(
+        `${method}: the TLS handshake did not complete within ${timeout} seconds`,
+      );
+    }
+  } catch (err) {
+    socket.destroy();
+    await duplex.released;
+    throw err;
+  } finally {
+    socket.off(event, onSecure);
+    socket.off("error", onError);
+    socket.off("end", onEnd);
+    socket.off("close", onEnd);
+  }
+}
+
+/**
+ * TLS has no half-close; closing waits for the bridge and the channel under
+ * it too. Made before the handshake, so that its listeners take every error
+ * the socket emits from the start.
+ */
+function nodeTlsChannel(socket: TLSSocket, duplex: ChannelDuplex): ByteChannel {
+  return new NodeSocketChannel(socket, { canCloseWrite: false, released: duplex.released });
+}
+
+/**
+ * The extra info of a `node:tls` socket, which, unlike a `Deno.TlsConn`,
+ * exposes the peer's certificate and the cipher; `peercert` is absent when
+ * the peer sent none (a server that asked for no client certificate).
+ */
+function nodeTlsExtra(socket: TLSSocket, sslcontext: unknown): Record<string, unknown> {
+  const peercert = socket.getPeerCertificate();
+  const { name, version } = socket.getCipher();
+  return {
+    sslcontext,
+    ssl_object: socket,
+    alpn_protocol: socket.alpnProtocol || null,
+    ...(peercert && Object.keys(peercert).length > 0 ? { peercert } : {}),
+    cipher: [name, version, secretBits(name)],
+    compression: null,
+  };
+}
+
+/** The secret bits of a cipher suite, from its name, as `SSLSocket.cipher()` gives them. */
+function secretBits(cipher: string): number | null {
+  if (cipher.includes("CHACHA20")) return 256;
+  const aes = /AES[_-]?(\d+)/.exec(cipher);
+  return aes === null ? null : Number(aes[1]);
+}
+
+/**
+ * Starts the upgraded transport over `channel` and hands the protocol over;
+ * the old transport's addresses carry over.
+ */
+function handOver(
+  loop: EventLoop,
+  transport: Transport,
+  protocol: object,
+  channel: ByteChannel,
+  extra: Record<string, unknown>,
+): Transport {
   const upgraded = new StreamTransport({
     loop,
-    channel: unread.length > 0
-      ? new PrefixedChannel(unread, tlsChannel(tlsConn))
-      : tlsChannel(tlsConn),
+    channel,
     protocol: {},
     extra: {
-      ...tlsExtra(tlsConn, tls, alpnProtocol),
+      ...extra,
       sockname: transport.getExtraInfo("sockname"),
-      peername,
+      peername: transport.getExtraInfo("peername"),
     },
   });
   // The protocol is already connected: start the transport under an empty
@@ -316,21 +511,29 @@ export async function startTls(
 }
 
 /**
- * Detaches the transport's channel; a read in flight may wait for the peer,
- * so this is bounded by the handshake timeout, after which the transport is
- * aborted.
+ * Detaches the transport's channel with the bytes it had read but not
+ * delivered; a read in flight may wait for the peer, so this is bounded by
+ * the handshake timeout, after which the transport is aborted. A peer that
+ * closed before the upgrade is an `UnexpectedEof`.
  */
 async function detachWithin(
   transport: StreamTransport,
   timeout: number,
   method: string,
-): Promise<{ channel: ByteChannel; unread: Uint8Array | null }> {
+): Promise<[ByteChannel, Uint8Array]> {
   const detached = transport.detachChannel();
   const result = await within(detached, timeout);
-  if (result !== null) return result;
-  transport.abort();
-  await detached.catch(() => {});
-  throw new Deno.errors.TimedOut(
-    `${method}: the transport's pending read did not finish within ${timeout} seconds`,
-  );
+  if (result === null) {
+    transport.abort();
+    await detached.catch(() => {});
+    throw new Deno.errors.TimedOut(
+      `${method}: the transport's pending read did not finish within ${timeout} seconds`,
+    );
+  }
+  const { channel, unread } = result;
+  if (unread === null) {
+    await channel.close();
+    throw new Deno.errors.UnexpectedEof(`${method}: the peer closed the connection before TLS`);
+  }
+  return [channel, unread];
 }

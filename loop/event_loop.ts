@@ -22,7 +22,12 @@ import {
   createUnixServer,
   type CreateUnixServerOptions,
 } from "./_unix.ts";
-import { startTls, type StartTlsOptions, type TlsClientOptions } from "./_tls.ts";
+import {
+  startTls,
+  type StartTlsOptions,
+  type TlsClientOptions,
+  type TlsServerOptions,
+} from "./_tls.ts";
 import { sendfile, type SendfileOptions } from "./_sendfile.ts";
 import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from "./_datagram.ts";
 import { subprocessExec, type SubprocessOptions, subprocessShell } from "./_subprocess.ts";
@@ -264,11 +269,12 @@ export class EventLoop {
   /**
    * Upgrades an open transport to TLS in place; the protocol goes on running
    * on the returned transport, the old one is closed without `connectionLost`.
+   * With `serverSide: true`, `tls` is the server's `{ cert, key }`.
    */
   startTls(
     transport: Transport,
     protocol: object,
-    tls: TlsClientOptions | true,
+    tls: TlsClientOptions | TlsServerOptions | true,
     opts: StartTlsOptions = {},
   ): Promise<Transport> {
     return startTls(this, transport, protocol, tls, opts);

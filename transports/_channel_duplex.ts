@@ -24,7 +24,10 @@ const MIN_READ_SIZE = 16 * 1024;
  * `destroy()` closes the channel and settles once its read in flight has.
  */
 export class ChannelDuplex extends Duplex {
+  /** Settles once destroyed: the channel closed and its last read settled. */
+  readonly released: Promise<void>;
   readonly #channel: ByteChannel;
+  readonly #release: () => void;
   #pump: Promise<void> | null = null;
   #slab = new Uint8Array(0);
   #slabOffset = 0;
@@ -33,6 +36,9 @@ export class ChannelDuplex extends Duplex {
   constructor(channel: ByteChannel, unread: Uint8Array) {
     super();
     this.#channel = channel;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.released = promise;
+    this.#release = resolve;
     if (unread.length > 0) this.push(unread);
   }
 
@@ -89,6 +95,9 @@ export class ChannelDuplex extends Duplex {
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    Promise.all([this.#channel.close(), this.#pump]).then(() => callback(err));
+    Promise.all([this.#channel.close(), this.#pump]).then(() => {
+      this.#release();
+      callback(err);
+    });
   }
 }

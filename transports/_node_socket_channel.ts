@@ -1,6 +1,7 @@
 /**
- * A byte channel over a `node:net` socket, for the one thing `Deno.connect`
- * cannot do: bind a local address before connecting (`localAddr`).
+ * A byte channel over a `node:net` socket, for what Deno's own APIs cannot
+ * do: bind a local address before connecting (`localAddr`), and TLS over an
+ * existing transport's endpoint (a `node:tls` socket is a `net.Socket`).
  */
 
 import { connect, type Socket } from "node:net";
@@ -16,9 +17,28 @@ const ERRORS_BY_CODE: Record<string, new (message: string) => Error> = {
   ETIMEDOUT: Deno.errors.TimedOut,
 };
 
-/** Node's errors carry an errno code; the rest of the library speaks `Deno.errors`. */
+/** How long `close()` lets the goodbye (a FIN, a TLS `close_notify`) take. */
+const GOODBYE_TIMEOUT_MS = 1000;
+
+/**
+ * Whether a node error code is a TLS failure: node's own `ERR_SSL_*` and
+ * `ERR_TLS_*`, or one of OpenSSL's certificate verification codes, which
+ * have no prefix (`CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`).
+ */
+function isTlsCode(code: string): boolean {
+  return code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") ||
+    (!code.startsWith("ERR_") && !/^(E[A-Z0-9]+|EAI_[A-Z]+)$/.test(code));
+}
+
+/**
+ * Node's errors carry an errno or TLS code; the rest of the library speaks
+ * `Deno.errors`, where a TLS failure is `InvalidData` (as `Deno.connectTls`).
+ */
 export function toDenoError(err: Error & { code?: string }): Error {
-  const DenoError = err.code ? ERRORS_BY_CODE[err.code] : undefined;
+  const code = err.code;
+  const DenoError = code === undefined
+    ? undefined
+    : ERRORS_BY_CODE[code] ?? (isTlsCode(code) ? Deno.errors.InvalidData : undefined);
   return DenoError ? Object.assign(new DenoError(err.message), { cause: err }) : err;
 }
 
@@ -49,9 +69,20 @@ export async function connectFrom(
   }];
 }
 
+/** How a {@linkcode NodeSocketChannel} treats its socket. */
+export interface NodeSocketChannelOptions {
+  /** Whether `closeWrite` half-closes; a TLS socket cannot (default true). */
+  canCloseWrite?: boolean;
+  /**
+   * Settles when what the socket runs over is released too: a `node:tls`
+   * socket emits `close` before the stream under it has closed.
+   */
+  released?: Promise<void>;
+}
+
 /** Node pushes chunks; the channel pauses the socket until a read wants them. */
-class NodeSocketChannel implements ByteChannel {
-  readonly canCloseWrite = true;
+export class NodeSocketChannel implements ByteChannel {
+  readonly canCloseWrite: boolean;
   readonly #socket: Socket;
   readonly #chunks: Uint8Array[] = [];
   #ended = false;
@@ -59,9 +90,13 @@ class NodeSocketChannel implements ByteChannel {
   #wake: (() => void) | null = null;
   readonly #closed: Promise<void>;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, options: NodeSocketChannelOptions = {}) {
     this.#socket = socket;
-    this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));
+    this.canCloseWrite = options.canCloseWrite ?? true;
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    this.#closed = options.released
+      ? Promise.all([closed, options.released]).then(() => {})
+      : closed;
     socket.pause();
     socket.on("data", (chunk: Uint8Array) => {
       this.#chunks.push(chunk);
@@ -100,9 +135,10 @@ class NodeSocketChannel implements ByteChannel {
     return n;
   }
 
+  /** Node calls back once it is done with `p`, which the channel may keep until then: no copy. */
   write(p: Uint8Array): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#socket.write(p.slice(), (err) => err ? reject(toDenoError(err)) : resolve(p.length));
+      this.#socket.write(p, (err) => err ? reject(toDenoError(err)) : resolve(p.length));
     });
   }
 
@@ -110,8 +146,20 @@ class NodeSocketChannel implements ByteChannel {
     return new Promise((resolve) => this.#socket.end(resolve));
   }
 
+  /**
+   * Ends the socket before destroying it when nothing is queued, so that TLS
+   * sends its `close_notify` (a peer may take an end without one for a
+   * truncation attack); a peer that does not take it in time is cut off.
+   */
   close(): Promise<void> {
-    this.#socket.destroy();
+    const socket = this.#socket;
+    if (socket.writable && socket.writableLength === 0) {
+      const timer = setTimeout(() => socket.destroy(), GOODBYE_TIMEOUT_MS);
+      socket.once("close", () => clearTimeout(timer));
+      socket.end(() => socket.destroy());
+    } else {
+      socket.destroy();
+    }
     return this.#closed;
   }
 }
