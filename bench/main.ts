@@ -7,7 +7,7 @@
 const dir = new URL(".", import.meta.url);
 const scripts = [...Deno.readDirSync(dir)]
   .map((entry) => entry.name)
-  .filter((name) => name.endsWith("_bench.ts"))
+  .filter((name) => name.endsWith("_bench.ts") && !name.startsWith("_"))
   .sort();
 let failed = 0;
 for (const name of scripts) {
