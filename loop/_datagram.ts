@@ -13,7 +13,20 @@ import { toDenoError } from "../transports/_node_socket_channel.ts";
 import { type DatagramEndpointProtocol, UdpTransport } from "../transports/_datagram_transport.ts";
 import type { DatagramTransport, NetAddress } from "../transports/transport.ts";
 
-/** Options of {@linkcode EventLoop.createDatagramEndpoint}, asyncio's keywords in camelCase. */
+/**
+ * Options of {@linkcode EventLoop.createDatagramEndpoint}, asyncio's keywords in camelCase.
+ *
+ * @example
+ * ```ts
+ * import { DatagramProtocol, getRunningLoop } from "@aio/transports";
+ *
+ * const [transport] = await getRunningLoop().createDatagramEndpoint(() => new DatagramProtocol(), {
+ *   localAddr: ["127.0.0.1", 0],
+ * });
+ * console.log(transport.getExtraInfo("sockname"));
+ * transport.close();
+ * ```
+ */
 export interface CreateDatagramEndpointOptions {
   /** The local `[host, port]` to bind (port 0: any free port). */
   localAddr?: NetAddress;

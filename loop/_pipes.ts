@@ -7,10 +7,33 @@ import { ConnChannel } from "../transports/_conn_channel.ts";
 import { StreamsChannel } from "../transports/_streams_channel.ts";
 import type { ReadTransport, WriteTransport } from "../transports/transport.ts";
 
-/** What `connectReadPipe` accepts: a file (FIFO, `Deno.stdin`) or a byte stream. */
+/**
+ * What `connectReadPipe` accepts: a file (FIFO, `Deno.stdin`) or a byte stream.
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop, Protocol, type ReadPipe } from "@aio/transports";
+ *
+ * const pipe: ReadPipe = ReadableStream.from([new TextEncoder().encode("hi")]);
+ * const [transport] = await getRunningLoop().connectReadPipe(() => new Protocol(), pipe);
+ * console.log(transport.getExtraInfo("pipe") === pipe); // true
+ * ```
+ */
 export type ReadPipe = Deno.FsFile | typeof Deno.stdin | ReadableStream<Uint8Array>;
 
-/** What `connectWritePipe` accepts: a file (FIFO, `Deno.stdout`) or a byte sink. */
+/**
+ * What `connectWritePipe` accepts: a file (FIFO, `Deno.stdout`) or a byte sink.
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop, Protocol, type WritePipe } from "@aio/transports";
+ *
+ * const pipe: WritePipe = new WritableStream({ write: (chunk) => console.log(chunk) });
+ * const [transport] = await getRunningLoop().connectWritePipe(() => new Protocol(), pipe);
+ * transport.write(new TextEncoder().encode("hi"));
+ * transport.close();
+ * ```
+ */
 export type WritePipe =
   | Deno.FsFile
   | typeof Deno.stdout

@@ -10,17 +10,80 @@ import {
 } from "../transports/_subprocess_transport.ts";
 import type { SubprocessTransport } from "../transports/transport.ts";
 
-/** Connect the stream to a pipe the transport reads or writes (the default). */
+/**
+ * Connect the stream to a pipe the transport reads or writes (the default).
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop, PIPE, SubprocessProtocol } from "@aio/transports";
+ *
+ * const [transport] = await getRunningLoop().subprocessExec(() => new SubprocessProtocol(), "true", [], {
+ *   stdout: PIPE,
+ * });
+ * transport.close();
+ * ```
+ */
 export const PIPE: -1 = -1;
-/** For `stderr` only: send the child's stderr to its stdout pipe (fd 1). */
+/**
+ * For `stderr` only: send the child's stderr to its stdout pipe (fd 1).
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop, STDOUT, SubprocessProtocol } from "@aio/transports";
+ *
+ * const [transport] = await getRunningLoop().subprocessShell(
+ *   () => new SubprocessProtocol(),
+ *   "echo to stderr >&2",
+ *   { stderr: STDOUT },
+ * );
+ * transport.close();
+ * ```
+ */
 export const STDOUT: -2 = -2;
-/** Connect the stream to `/dev/null`. */
+/**
+ * Connect the stream to `/dev/null`.
+ *
+ * @example
+ * ```ts
+ * import { DEVNULL, getRunningLoop, SubprocessProtocol } from "@aio/transports";
+ *
+ * const [transport] = await getRunningLoop().subprocessExec(() => new SubprocessProtocol(), "true", [], {
+ *   stdin: DEVNULL,
+ * });
+ * console.log(transport.getPipeTransport(0)); // null
+ * transport.close();
+ * ```
+ */
 export const DEVNULL: -3 = -3;
 
-/** What a child's stdin or stdout is connected to: a pipe, `/dev/null`, or ours (`null`). */
+/**
+ * What a child's stdin or stdout is connected to: a pipe, `/dev/null`, or ours (`null`).
+ *
+ * @example
+ * ```ts
+ * import { DEVNULL, PIPE, type StdioOption } from "@aio/transports";
+ *
+ * const choices: StdioOption[] = [PIPE, DEVNULL, null];
+ * console.log(choices); // [-1, -3, null]
+ * ```
+ */
 export type StdioOption = typeof PIPE | typeof DEVNULL | null;
 
-/** Options of {@linkcode EventLoop.subprocessExec} and {@linkcode EventLoop.subprocessShell}. */
+/**
+ * Options of {@linkcode EventLoop.subprocessExec} and {@linkcode EventLoop.subprocessShell}.
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop, SubprocessProtocol } from "@aio/transports";
+ *
+ * const [transport] = await getRunningLoop().subprocessExec(() => new SubprocessProtocol(), "pwd", [], {
+ *   cwd: "/tmp",
+ *   env: { GREETING: "hello" },
+ *   clearEnv: true,
+ * });
+ * transport.close();
+ * ```
+ */
 export interface SubprocessOptions {
   /** The child's stdin: `PIPE` (default), `DEVNULL`, or `null` to inherit ours. */
   stdin?: StdioOption;

@@ -27,7 +27,22 @@ import {
 } from "./_tls.ts";
 import type { NetAddress, Transport } from "../transports/transport.ts";
 
-/** Options of {@linkcode EventLoop.createConnection}, asyncio's keywords in camelCase. */
+/**
+ * Options of {@linkcode EventLoop.createConnection}, asyncio's keywords in camelCase.
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop, Protocol } from "@aio/transports";
+ *
+ * const loop = getRunningLoop();
+ * await using server = await loop.createServer(() => new Protocol(), "127.0.0.1", 0);
+ * const { port } = server.sockets[0].addr as Deno.NetAddr;
+ * const [transport] = await loop.createConnection(() => new Protocol(), "localhost", port, {
+ *   happyEyeballsDelay: 0.1,
+ * });
+ * transport.close();
+ * ```
+ */
 export interface CreateConnectionOptions {
   /** The local `[host, port]` to bind before connecting (port 0: any). */
   localAddr?: NetAddress;
@@ -46,7 +61,21 @@ export interface CreateConnectionOptions {
   sslHandshakeTimeout?: number;
 }
 
-/** Options of {@linkcode EventLoop.createServer}. */
+/**
+ * Options of {@linkcode EventLoop.createServer}.
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop, Protocol } from "@aio/transports";
+ *
+ * const loop = getRunningLoop();
+ * await using server = await loop.createServer(() => new Protocol(), "127.0.0.1", 0, {
+ *   backlog: 100,
+ *   startServing: false,
+ * });
+ * await server.startServing();
+ * ```
+ */
 export interface CreateServerOptions {
   /** The listen queue length (Deno's default: 511). */
   backlog?: number;
@@ -62,7 +91,24 @@ export interface CreateServerOptions {
   sslHandshakeTimeout?: number;
 }
 
-/** Options of {@linkcode EventLoop.connectAcceptedSocket}. */
+/**
+ * Options of {@linkcode EventLoop.connectAcceptedSocket}.
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop, Protocol } from "@aio/transports";
+ *
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const [transport] = await getRunningLoop().connectAcceptedSocket(
+ *   () => new Protocol(),
+ *   await listener.accept(),
+ * );
+ * transport.close();
+ * client.close();
+ * listener.close();
+ * ```
+ */
 export interface ConnectAcceptedSocketOptions {
   /**
    * The connection is a `Deno.TlsConn` accepted from `Deno.listenTls` (whose

@@ -43,6 +43,15 @@ import type {
 /**
  * What the loop's exception handler receives, as asyncio's context dict:
  * `message` always, the other keys when they apply.
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop } from "@aio/transports";
+ *
+ * getRunningLoop().setExceptionHandler((_loop, context) => {
+ *   console.log(context.message, context.exception, context.transport);
+ * });
+ * ```
  */
 export interface ExceptionContext {
   /** What went wrong. */
@@ -61,10 +70,30 @@ export interface ExceptionContext {
   [key: string]: unknown;
 }
 
-/** A function given to {@linkcode EventLoop.setExceptionHandler}. */
+/**
+ * A function given to {@linkcode EventLoop.setExceptionHandler}.
+ *
+ * @example
+ * ```ts
+ * import { type ExceptionHandler, getRunningLoop } from "@aio/transports";
+ *
+ * const handler: ExceptionHandler = (loop, context) => loop.defaultExceptionHandler(context);
+ * getRunningLoop().setExceptionHandler(handler);
+ * ```
+ */
 export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
 
-/** A function that makes a protocol for each new connection. */
+/**
+ * A function that makes a protocol for each new connection.
+ *
+ * @example
+ * ```ts
+ * import { Protocol, type ProtocolFactory } from "@aio/transports";
+ *
+ * const factory: ProtocolFactory<Protocol> = () => new Protocol();
+ * console.log(factory() instanceof Protocol); // true
+ * ```
+ */
 export type ProtocolFactory<P> = () => P;
 
 // deno-lint-ignore no-explicit-any

@@ -8,7 +8,19 @@ import { CancelledError, InvalidStateError } from "./errors.ts";
 import { getRunningLoop } from "./event_loop.ts";
 import type { EventLoop } from "./event_loop.ts";
 
-/** A callback given to {@linkcode Future.addDoneCallback}. */
+/**
+ * A callback given to {@linkcode Future.addDoneCallback}.
+ *
+ * @example
+ * ```ts
+ * import { type DoneCallback, getRunningLoop } from "@aio/transports";
+ *
+ * const log: DoneCallback<number> = (future) => console.log("done with", future.result());
+ * const future = getRunningLoop().createFuture<number>();
+ * future.addDoneCallback(log);
+ * future.setResult(3);
+ * ```
+ */
 export type DoneCallback<T> = (future: Future<T>) => void;
 
 type State<T> =

@@ -6,10 +6,30 @@
  * @module
  */
 
-/** An IP address and port, IPv4 and IPv6 alike: `["127.0.0.1", 8888]`. */
+/**
+ * An IP address and port, IPv4 and IPv6 alike: `["127.0.0.1", 8888]`.
+ *
+ * @example
+ * ```ts
+ * import type { NetAddress } from "@aio/transports";
+ *
+ * const server: NetAddress = ["::1", 8888];
+ * console.log(server[0], server[1]);
+ * ```
+ */
 export type NetAddress = [host: string, port: number];
 
-/** A socket address: an IP `[host, port]` pair, or a Unix socket path. */
+/**
+ * A socket address: an IP `[host, port]` pair, or a Unix socket path.
+ *
+ * @example
+ * ```ts
+ * import type { Address } from "@aio/transports";
+ *
+ * const addresses: Address[] = [["127.0.0.1", 80], "/tmp/app.sock"];
+ * console.log(addresses.map((a) => typeof a === "string" ? "unix" : "ip"));
+ * ```
+ */
 export type Address = NetAddress | string;
 
 /**
