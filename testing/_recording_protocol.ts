@@ -52,9 +52,12 @@ export class RecordingProtocol extends Protocol {
   readonly events: RecordedEvent[] = [];
   /** The transport given to `connectionMade`, or `null` before it. */
   transport: Transport | null = null;
+  /** Resolves with the transport given to `connectionMade`. */
+  readonly made: Promise<Transport>;
   /** Resolves with the argument of `connectionLost`. */
   readonly lost: Promise<Error | null>;
   readonly #keepOpenOnEof: boolean;
+  readonly #resolveMade: (transport: Transport) => void;
   readonly #resolveLost: (exc: Error | null) => void;
   #received: Uint8Array[] = [];
 
@@ -71,9 +74,12 @@ export class RecordingProtocol extends Protocol {
       );
     }
     this.#keepOpenOnEof = keepOpen;
-    const { promise, resolve } = Promise.withResolvers<Error | null>();
-    this.lost = promise;
-    this.#resolveLost = resolve;
+    const made = Promise.withResolvers<Transport>();
+    this.made = made.promise;
+    this.#resolveMade = made.resolve;
+    const lost = Promise.withResolvers<Error | null>();
+    this.lost = lost.promise;
+    this.#resolveLost = lost.resolve;
   }
 
   /** The names of the callbacks so far, in order. */
@@ -95,10 +101,11 @@ export class RecordingProtocol extends Protocol {
     return this.#received[0] ?? new Uint8Array(0);
   }
 
-  /** Keeps `transport` and records the call. */
+  /** Keeps `transport`, records the call and resolves {@linkcode made}. */
   override connectionMade(transport: Transport): void {
     this.transport = transport;
     this.events.push(["connectionMade"]);
+    this.#resolveMade(transport);
   }
 
   /** Records `data` (kept, see {@linkcode received}). */

@@ -1,19 +1,13 @@
-/** Helpers shared by the tests: bounded waits, loopback servers, a trace recorder. */
+/**
+ * Helpers shared by the tests: polling, loopback servers, byte patterns. The
+ * recorder and the bounded wait are the test kit's (`../testing.ts`).
+ */
 
-import { getRunningLoop, type Server, type Transport } from "../mod.ts";
+import { getRunningLoop, type Server } from "../mod.ts";
+import { RecordingProtocol, withTimeout } from "../testing.ts";
 
-/** Resolves like `promise`, or rejects after `ms` with a message naming `what`. */
-export async function within<T>(promise: PromiseLike<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** How long a test waits for anything before it fails, in milliseconds. */
+export const WAIT_MS = 10_000;
 
 /** Waits `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
@@ -21,7 +15,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `condition` every few milliseconds until it holds, bounded. */
-export async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+export async function until(condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
   const deadline = performance.now() + ms;
   while (!condition()) {
     if (performance.now() > deadline) {
@@ -46,7 +40,7 @@ export function rawListener(): [Deno.TcpListener, number] {
 export async function shutdown(server: Server): Promise<void> {
   server.close();
   server.closeClients();
-  await within(server.waitClosed(), "server.waitClosed()");
+  await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
 }
 
 /** Concatenates byte arrays. */
@@ -75,64 +69,11 @@ export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
   return concat(chunks);
 }
 
-/** One callback the transport made, with its arguments. */
-export type Event = [name: string, ...args: unknown[]];
-
-/**
- * A `Protocol`-shaped recorder: the callback trace, the bytes received, and
- * futures for `connectionMade` and `connectionLost`.
- */
-export class Recorder {
-  readonly events: Event[] = [];
-  readonly chunks: Uint8Array[] = [];
-  transport!: Transport;
-  readonly made = getRunningLoop().createFuture<Transport>();
-  readonly lost = getRunningLoop().createFuture<Error | null>();
-  eofResult: unknown = undefined;
-
-  get names(): string[] {
-    return this.events.map(([name]) => name);
-  }
-
-  get received(): Uint8Array {
-    return concat(this.chunks);
-  }
-
-  connectionMade(transport: Transport): void {
-    this.events.push(["connectionMade"]);
-    this.transport = transport;
-    this.made.setResult(transport);
-  }
-
-  dataReceived(data: Uint8Array): void {
-    this.events.push(["dataReceived", data.length]);
-    this.chunks.push(data);
-  }
-
-  eofReceived(): unknown {
-    this.events.push(["eofReceived"]);
-    return this.eofResult;
-  }
-
-  pauseWriting(): void {
-    this.events.push(["pauseWriting"]);
-  }
-
-  resumeWriting(): void {
-    this.events.push(["resumeWriting"]);
-  }
-
-  connectionLost(exc: Error | null): void {
-    this.events.push(["connectionLost", exc]);
-    this.lost.setResult(exc);
-  }
-}
-
 /** A TCP server on 127.0.0.1 whose protocols are recorders, with the recorders it made. */
 export async function recordingServer(
-  make: () => Recorder = () => new Recorder(),
-): Promise<{ server: Server; port: number; accepted: Recorder[] }> {
-  const accepted: Recorder[] = [];
+  make: () => RecordingProtocol = () => new RecordingProtocol(),
+): Promise<{ server: Server; port: number; accepted: RecordingProtocol[] }> {
+  const accepted: RecordingProtocol[] = [];
   const server = await getRunningLoop().createServer(
     () => {
       const recorder = make();

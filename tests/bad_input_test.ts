@@ -1,12 +1,27 @@
 /**
  * Bad input for every public method and option: each call below must fail
  * at once with the listed error class and a message naming the argument,
- * and leave nothing open (the sanitizers check that). `CASES` is the table:
- * one row per method and kind of bad input.
+ * and leave nothing open (the sanitizers check that). The tables, one row
+ * per method and kind of bad input: `CASES` (transport methods, scheduling,
+ * futures, the test kit), `LOOP_CASES` (every loop method that opens
+ * something: TCP, TLS, UDP, subprocesses, pipes, Unix sockets) and
+ * `ENDPOINT_CASES` (`sendto`, `sendSignal`, `getPipeTransport`, `sendfile`,
+ * `startTls` on open transports).
  */
 
 import assert from "node:assert/strict";
-import { getRunningLoop, InvalidStateError, run, type Transport } from "../mod.ts";
+import {
+  DatagramProtocol,
+  type DatagramTransport,
+  DEVNULL,
+  getRunningLoop,
+  InvalidStateError,
+  run,
+  STDOUT,
+  SubprocessProtocol,
+  type SubprocessTransport,
+  type Transport,
+} from "../mod.ts";
 import {
   createTransportPair,
   RecordingProtocol,
@@ -397,6 +412,470 @@ const LOOP_CASES: Case[] = [
     names: "'sock'",
     run: () => loop.connectAcceptedSocket(factory, {} as never),
   },
+  // TLS options of the connection methods.
+  ...tlsCases(),
+  // UDP.
+  ...datagramCases(),
+  // Subprocesses.
+  ...subprocessCases(),
+  // Pipes.
+  {
+    call: "connectReadPipe",
+    input: "a number",
+    error: TypeError,
+    names: "'pipe'",
+    run: () => loop.connectReadPipe(factory, 5 as never),
+  },
+  {
+    call: "connectReadPipe",
+    input: "a WritableStream",
+    error: TypeError,
+    names: "'pipe'",
+    run: () => loop.connectReadPipe(factory, new WritableStream() as never),
+  },
+  {
+    call: "connectReadPipe",
+    input: "a locked stream",
+    error: TypeError,
+    names: "'pipe'",
+    run: () => {
+      const stream = new ReadableStream<Uint8Array>();
+      stream.getReader();
+      return loop.connectReadPipe(factory, stream);
+    },
+  },
+  {
+    call: "connectReadPipe",
+    input: "factory not a function",
+    error: TypeError,
+    names: "'factory'",
+    run: () => loop.connectReadPipe(null as never, new ReadableStream()),
+  },
+  {
+    call: "connectWritePipe",
+    input: "a ReadableStream",
+    error: TypeError,
+    names: "'pipe'",
+    run: () => loop.connectWritePipe(factory, new ReadableStream() as never),
+  },
+  {
+    call: "connectWritePipe",
+    input: "Deno.stdin",
+    error: TypeError,
+    names: "'pipe'",
+    run: () => loop.connectWritePipe(factory, Deno.stdin as never),
+  },
+  {
+    call: "connectWritePipe",
+    input: "null",
+    error: TypeError,
+    names: "'pipe'",
+    run: () => loop.connectWritePipe(factory, null as never),
+  },
+  // Unix sockets.
+  ...unixCases(),
+];
+
+function tlsCases(): Case[] {
+  const connect = (input: string, error: ErrorClass, names: string, opts: object): Case => ({
+    call: "createConnection",
+    input,
+    error,
+    names,
+    run: () => loop.createConnection(factory, "127.0.0.1", 443, opts as never),
+  });
+  const serve = (input: string, error: ErrorClass, names: string, opts: object): Case => ({
+    call: "createServer",
+    input,
+    error,
+    names,
+    run: () => loop.createServer(factory, "127.0.0.1", 0, opts as never),
+  });
+  const keys = { cert: "-----BEGIN CERTIFICATE-----", key: "-----BEGIN PRIVATE KEY-----" };
+  return [
+    connect("ssl a number", TypeError, "'ssl'", { ssl: 5 }),
+    connect("ssl a string", TypeError, "'ssl'", { ssl: "yes" }),
+    connect("ssl.caCerts a string", TypeError, "'ssl.caCerts'", { ssl: { caCerts: "pem" } }),
+    connect("ssl.caCerts [1]", TypeError, "'ssl.caCerts'", { ssl: { caCerts: [1] } }),
+    connect("ssl.cert without key", TypeError, "'ssl.cert'", { ssl: { cert: keys.cert } }),
+    connect("ssl.key a number", TypeError, "'ssl.key'", { ssl: { cert: keys.cert, key: 5 } }),
+    connect("ssl.alpnProtocols a string", TypeError, "'ssl.alpnProtocols'", {
+      ssl: { alpnProtocols: "h2" },
+    }),
+    connect("serverHostname a number", TypeError, "'serverHostname'", {
+      ssl: true,
+      serverHostname: 5,
+    }),
+    connect("serverHostname empty", TypeError, "'serverHostname'", {
+      ssl: true,
+      serverHostname: "",
+    }),
+    connect("serverHostname without ssl", TypeError, "'serverHostname'", {
+      serverHostname: "localhost",
+    }),
+    connect("sslHandshakeTimeout NaN", RangeError, "'sslHandshakeTimeout'", {
+      ssl: true,
+      sslHandshakeTimeout: NaN,
+    }),
+    connect("sslHandshakeTimeout -1", RangeError, "'sslHandshakeTimeout'", {
+      ssl: true,
+      sslHandshakeTimeout: -1,
+    }),
+    connect("sslHandshakeTimeout 0", RangeError, "'sslHandshakeTimeout'", {
+      ssl: true,
+      sslHandshakeTimeout: 0,
+    }),
+    connect("sslHandshakeTimeout Infinity", RangeError, "'sslHandshakeTimeout'", {
+      ssl: true,
+      sslHandshakeTimeout: Infinity,
+    }),
+    connect("sslHandshakeTimeout a string", TypeError, "'sslHandshakeTimeout'", {
+      ssl: true,
+      sslHandshakeTimeout: "1",
+    }),
+    connect("sslHandshakeTimeout without ssl", TypeError, "'sslHandshakeTimeout'", {
+      sslHandshakeTimeout: 1,
+    }),
+    serve("ssl true (no certificate)", TypeError, "'ssl", { ssl: true }),
+    serve("ssl.cert empty", TypeError, "'ssl.cert'", { ssl: { ...keys, cert: "" } }),
+    serve("ssl.key missing", TypeError, "'ssl.key'", { ssl: { cert: keys.cert } }),
+    serve("ssl.alpnProtocols [1]", TypeError, "'ssl.alpnProtocols'", {
+      ssl: { ...keys, alpnProtocols: [1] },
+    }),
+    serve("sslHandshakeTimeout NaN", RangeError, "'sslHandshakeTimeout'", {
+      ssl: keys,
+      sslHandshakeTimeout: NaN,
+    }),
+  ];
+}
+
+function datagramCases(): Case[] {
+  const row = (input: string, error: ErrorClass, names: string, opts: unknown): Case => ({
+    call: "createDatagramEndpoint",
+    input,
+    error,
+    names,
+    run: () => loop.createDatagramEndpoint(factory, opts as never),
+  });
+  const local = (localAddr: unknown) => ({ localAddr });
+  return [
+    row("opts null", TypeError, "'opts'", null),
+    row("no address and no family", TypeError, "'family'", {}),
+    row("localAddr a string", TypeError, "'localAddr'", local("127.0.0.1:0")),
+    row("localAddr one item", TypeError, "'localAddr'", local(["127.0.0.1"])),
+    row("localAddr port -1", RangeError, "'localAddr[1]'", local(["127.0.0.1", -1])),
+    row("localAddr port 65536", RangeError, "'localAddr[1]'", local(["127.0.0.1", 65536])),
+    row("localAddr port NaN", RangeError, "'localAddr[1]'", local(["127.0.0.1", NaN])),
+    row("localAddr port 1.5", RangeError, "'localAddr[1]'", local(["127.0.0.1", 1.5])),
+    row("localAddr port a string", TypeError, "'localAddr[1]'", local(["127.0.0.1", "0"])),
+    row("localAddr host empty", TypeError, "'localAddr[0]'", local(["", 0])),
+    row("localAddr host a number", TypeError, "'localAddr[0]'", local([127, 0])),
+    row("remoteAddr port 0", RangeError, "'remoteAddr[1]'", { remoteAddr: ["127.0.0.1", 0] }),
+    row("remoteAddr null", TypeError, "'remoteAddr'", { remoteAddr: null }),
+    row("family 5", TypeError, "'family'", { family: 5 }),
+    row("family '4'", TypeError, "'family'", { family: "4" }),
+    row("family 4 with an IPv6 localAddr", TypeError, "'localAddr[0]'", {
+      family: 4,
+      localAddr: ["::1", 0],
+    }),
+    row("reusePort a string", TypeError, "'reusePort'", { family: 4, reusePort: "yes" }),
+    row("allowBroadcast 1", TypeError, "'allowBroadcast'", { family: 4, allowBroadcast: 1 }),
+    row("sock not a socket", TypeError, "'sock'", { sock: {} }),
+    row("sock with localAddr", TypeError, "'sock'", { sock: {}, localAddr: ["127.0.0.1", 0] }),
+    {
+      call: "createDatagramEndpoint",
+      input: "factory not a function",
+      error: TypeError,
+      names: "'factory'",
+      run: () => loop.createDatagramEndpoint(5 as never, { family: 4 }),
+    },
+  ];
+}
+
+function subprocessCases(): Case[] {
+  const exec = (input: string, error: ErrorClass, names: string, ...args: unknown[]): Case => ({
+    call: "subprocessExec",
+    input,
+    error,
+    names,
+    run: () => (loop.subprocessExec as (...a: unknown[]) => unknown)(factory, ...args),
+  });
+  const shell = (input: string, error: ErrorClass, names: string, ...args: unknown[]): Case => ({
+    call: "subprocessShell",
+    input,
+    error,
+    names,
+    run: () => (loop.subprocessShell as (...a: unknown[]) => unknown)(factory, ...args),
+  });
+  return [
+    exec("program a number", TypeError, "'program'", 42),
+    exec("program null", TypeError, "'program'", null),
+    exec("args a string", TypeError, "'args'", "true", "-x"),
+    exec("args [1]", TypeError, "'args'", "true", [1]),
+    exec("opts null", TypeError, "'opts'", "true", [], null),
+    exec("stdin 7", TypeError, "'opts.stdin'", "true", [], { stdin: 7 }),
+    exec("stdin 'pipe'", TypeError, "'opts.stdin'", "true", [], { stdin: "pipe" }),
+    exec("stdin STDOUT", TypeError, "'opts.stdin'", "true", [], { stdin: STDOUT }),
+    exec("stdout STDOUT", TypeError, "'opts.stdout'", "true", [], { stdout: STDOUT }),
+    exec("stderr 99", TypeError, "'opts.stderr'", "true", [], { stderr: 99 }),
+    exec("stderr STDOUT with stdout DEVNULL", TypeError, "'opts.stderr'", "true", [], {
+      stdout: DEVNULL,
+      stderr: STDOUT,
+    }),
+    exec("cwd a number", TypeError, "'opts.cwd'", "true", [], { cwd: 5 }),
+    exec("env null", TypeError, "'opts.env'", "true", [], { env: null }),
+    exec("env a number value", TypeError, "'opts.env.A'", "true", [], { env: { A: 1 } }),
+    exec("clearEnv a string", TypeError, "'opts.clearEnv'", "true", [], { clearEnv: "yes" }),
+    {
+      call: "subprocessExec",
+      input: "factory not a function",
+      error: TypeError,
+      names: "'factory'",
+      run: () => loop.subprocessExec(null as never, "true"),
+    },
+    shell("cmd empty", TypeError, "'cmd'", ""),
+    shell("cmd a number", TypeError, "'cmd'", 5),
+    shell("opts a string", TypeError, "'opts'", "true", "opts"),
+    shell("stdout 'inherit'", TypeError, "'opts.stdout'", "true", { stdout: "inherit" }),
+  ];
+}
+
+function unixCases(): Case[] {
+  const methods = {
+    createUnixServer: (path: unknown, opts?: unknown) =>
+      loop.createUnixServer(factory, path as never, opts as never),
+    createUnixConnection: (path: unknown, opts?: unknown) =>
+      loop.createUnixConnection(factory, path as never, opts as never),
+  };
+  return Object.entries(methods).flatMap(([call, method]): Case[] => [
+    { call, input: "path a number", error: TypeError, names: "'path'", run: () => method(5) },
+    { call, input: "path empty", error: TypeError, names: "'path'", run: () => method("") },
+    { call, input: "no path, no sock", error: TypeError, names: "'path'", run: () => method(null) },
+    {
+      call,
+      input: "path a URL",
+      error: TypeError,
+      names: "'path'",
+      run: () => method(new URL("file:///tmp/x")),
+    },
+    {
+      call,
+      input: "opts null",
+      error: TypeError,
+      names: "'opts'",
+      run: () => method("/tmp/x", null),
+    },
+    {
+      call,
+      input: "sock not a socket",
+      error: TypeError,
+      names: "'sock'",
+      run: () => method(null, { sock: {} }),
+    },
+    {
+      call,
+      input: "path and sock",
+      error: TypeError,
+      names: "'sock'",
+      run: () => method("/tmp/x", { sock: {} }),
+    },
+  ]).concat({
+    call: "createUnixServer",
+    input: "startServing a number",
+    error: TypeError,
+    names: "'startServing'",
+    run: () => methods.createUnixServer("/tmp/x", { startServing: 1 }),
+  });
+}
+
+/** Transports of every kind, for the methods that need one. */
+interface Endpoints {
+  stream: Transport;
+  datagram: DatagramTransport;
+  child: SubprocessTransport;
+  file: Deno.FsFile;
+}
+
+/** One row of the endpoint table: as {@linkcode Case}, on an open transport. */
+interface EndpointCase extends Omit<Case, "run"> {
+  run: (endpoints: Endpoints) => unknown;
+}
+
+const BYTES = new Uint8Array(1);
+
+const ENDPOINT_CASES: EndpointCase[] = [
+  // DatagramTransport.sendto
+  ...([
+    ["data a string", TypeError, "'data'", "x", ["127.0.0.1", 9]],
+    ["data null", TypeError, "'data'", null, ["127.0.0.1", 9]],
+    ["data a number array", TypeError, "'data'", [1, 2], ["127.0.0.1", 9]],
+    ["addr missing", TypeError, "'addr'", BYTES, undefined],
+    ["addr a string", TypeError, "'addr'", BYTES, "127.0.0.1:9"],
+    ["addr one item", TypeError, "'addr'", BYTES, ["127.0.0.1"]],
+    ["addr port 0", RangeError, "'addr[1]'", BYTES, ["127.0.0.1", 0]],
+    ["addr port 70000", RangeError, "'addr[1]'", BYTES, ["127.0.0.1", 70000]],
+    ["addr port NaN", RangeError, "'addr[1]'", BYTES, ["127.0.0.1", NaN]],
+    ["addr port a string", TypeError, "'addr[1]'", BYTES, ["127.0.0.1", "9"]],
+    ["addr host empty", TypeError, "'addr[0]'", BYTES, ["", 9]],
+    ["addr host IPv6 on IPv4", TypeError, "'addr[0]'", BYTES, ["::1", 9]],
+  ] as const).map(([input, error, names, data, addr]): EndpointCase => ({
+    call: "sendto",
+    input,
+    error,
+    names,
+    run: ({ datagram }) => datagram.sendto(data as never, addr as never),
+  })),
+  // SubprocessTransport
+  ...([
+    ["999", RangeError, 999],
+    ["0", RangeError, 0],
+    ["-1", RangeError, -1],
+    ["1.5", RangeError, 1.5],
+    ["NaN", RangeError, NaN],
+    ["'SIGNOPE'", RangeError, "SIGNOPE"],
+    ["'sigterm'", RangeError, "sigterm"],
+    ["'TERM'", RangeError, "TERM"],
+    ["null", TypeError, null],
+    ["an object", TypeError, {}],
+  ] as const).map(([input, error, signal]): EndpointCase => ({
+    call: "sendSignal",
+    input,
+    error,
+    names: "'signal'",
+    run: ({ child }) => child.sendSignal(signal as never),
+  })),
+  {
+    call: "getPipeTransport",
+    input: "fd a string",
+    error: TypeError,
+    names: "'fd'",
+    run: ({ child }) => child.getPipeTransport("1" as never),
+  },
+  {
+    call: "getPipeTransport",
+    input: "fd null",
+    error: TypeError,
+    names: "'fd'",
+    run: ({ child }) => child.getPipeTransport(null as never),
+  },
+  // EventLoop.sendfile
+  ...([
+    ["offset -1", RangeError, "'offset'", -1, null],
+    ["offset NaN", RangeError, "'offset'", NaN, null],
+    ["offset 1.5", RangeError, "'offset'", 1.5, null],
+    ["offset Infinity", RangeError, "'offset'", Infinity, null],
+    ["offset a string", TypeError, "'offset'", "0", null],
+    ["count -1", RangeError, "'count'", 0, -1],
+    ["count 0", RangeError, "'count'", 0, 0],
+    ["count NaN", RangeError, "'count'", 0, NaN],
+    ["count 2.5", RangeError, "'count'", 0, 2.5],
+    ["count a string", TypeError, "'count'", 0, "1"],
+  ] as const).map(([input, error, names, offset, count]): EndpointCase => ({
+    call: "sendfile",
+    input,
+    error,
+    names,
+    run: ({ stream, file }) => loop.sendfile(stream, file, offset as never, count as never),
+  })),
+  {
+    call: "sendfile",
+    input: "file a Uint8Array",
+    error: TypeError,
+    names: "'file'",
+    run: ({ stream }) => loop.sendfile(stream, new Uint8Array(4) as never),
+  },
+  {
+    call: "sendfile",
+    input: "file a ReadableStream",
+    error: TypeError,
+    names: "'file'",
+    run: ({ stream }) => loop.sendfile(stream, new ReadableStream() as never),
+  },
+  {
+    call: "sendfile",
+    input: "transport a datagram transport",
+    error: TypeError,
+    names: "'transport'",
+    run: ({ datagram, file }) => loop.sendfile(datagram as never, file),
+  },
+  {
+    call: "sendfile",
+    input: "transport null",
+    error: TypeError,
+    names: "'transport'",
+    run: ({ file }) => loop.sendfile(null as never, file),
+  },
+  {
+    call: "sendfile",
+    input: "fallback a string",
+    error: TypeError,
+    names: "'fallback'",
+    run: ({ stream, file }) => loop.sendfile(stream, file, 0, null, { fallback: "no" as never }),
+  },
+  // EventLoop.startTls (the client side; serverSide is tested with the server upgrade)
+  {
+    call: "startTls",
+    input: "transport not a stream transport",
+    error: TypeError,
+    names: "'transport'",
+    run: ({ datagram }) => loop.startTls(datagram as never, {}, true),
+  },
+  {
+    call: "startTls",
+    input: "protocol null",
+    error: TypeError,
+    names: "'protocol'",
+    run: ({ stream }) => loop.startTls(stream, null as never, true),
+  },
+  {
+    call: "startTls",
+    input: "tls a number",
+    error: TypeError,
+    names: "'tls'",
+    run: ({ stream }) => loop.startTls(stream, {}, 5 as never),
+  },
+  {
+    call: "startTls",
+    input: "tls false",
+    error: TypeError,
+    names: "'tls'",
+    run: ({ stream }) => loop.startTls(stream, {}, false as never),
+  },
+  {
+    call: "startTls",
+    input: "tls.caCerts a string",
+    error: TypeError,
+    names: "'tls.caCerts'",
+    run: ({ stream }) => loop.startTls(stream, {}, { caCerts: "pem" as never }),
+  },
+  {
+    call: "startTls",
+    input: "opts null",
+    error: TypeError,
+    names: "'opts'",
+    run: ({ stream }) => loop.startTls(stream, {}, true, null as never),
+  },
+  {
+    call: "startTls",
+    input: "serverHostname a number",
+    error: TypeError,
+    names: "'serverHostname'",
+    run: ({ stream }) => loop.startTls(stream, {}, true, { serverHostname: 5 as never }),
+  },
+  {
+    call: "startTls",
+    input: "sslHandshakeTimeout NaN",
+    error: RangeError,
+    names: "'sslHandshakeTimeout'",
+    run: ({ stream }) => loop.startTls(stream, {}, true, { sslHandshakeTimeout: NaN }),
+  },
+  {
+    call: "startTls",
+    input: "sslHandshakeTimeout -1",
+    error: RangeError,
+    names: "'sslHandshakeTimeout'",
+    run: ({ stream }) => loop.startTls(stream, {}, true, { sslHandshakeTimeout: -1 }),
+  },
 ];
 
 async function withPair(body: (transport: Transport) => Promise<void>): Promise<void> {
@@ -410,7 +889,7 @@ async function withPair(body: (transport: Transport) => Promise<void>): Promise<
   }
 }
 
-function checkError(err: unknown, row: Case): boolean {
+function checkError(err: unknown, row: Omit<Case, "run">): boolean {
   const where = `${row.call} with ${row.input}`;
   assert.ok(err instanceof row.error, `${where}: got ${err}, expected a ${row.error.name}`);
   assert.ok(
@@ -441,6 +920,50 @@ Deno.test("bad input: the loop's connection methods reject (never throw) and ope
     const result = row.run(null as never);
     assert.ok(result instanceof Promise, `${row.call} with ${row.input} threw synchronously`);
     await assert.rejects(withTimeout(result, 1000, row.call), (err) => checkError(err, row));
+  }
+});
+
+Deno.test("bad input: endpoint methods of every transport kind fail with an error naming the argument", async () => {
+  const path = await Deno.makeTempFile();
+  const file = await Deno.open(path, { read: true });
+  const [datagram, datagramProtocol] = await loop.createDatagramEndpoint(
+    () => new DatagramProtocol(),
+    { family: 4 },
+  );
+  const datagramLost = Promise.withResolvers<void>();
+  datagramProtocol.connectionLost = () => datagramLost.resolve();
+  const [child, childProtocol] = await loop.subprocessExec(
+    () => new SubprocessProtocol(),
+    "sleep",
+    ["30"],
+  );
+  const childLost = Promise.withResolvers<void>();
+  childProtocol.connectionLost = () => childLost.resolve();
+  try {
+    await withPair(async (stream) => {
+      for (const row of ENDPOINT_CASES) {
+        let result: unknown;
+        try {
+          result = row.run({ stream, datagram, child, file });
+        } catch (err) {
+          checkError(err, row);
+          continue;
+        }
+        assert.ok(result instanceof Promise, `${row.call} with ${row.input}: no error`);
+        await assert.rejects(withTimeout(result, 1000, row.call), (err) => checkError(err, row));
+      }
+      assert.equal(stream.isClosing(), false, "the stream transport is untouched");
+      assert.equal(stream.isReading(), true);
+    });
+    assert.equal(child.getPipeTransport(3), null, "fds past stderr have no pipe, as asyncio");
+    assert.equal(child.getReturncode(), null, "the child is untouched");
+    assert.equal(datagram.getWriteBufferSize(), 0, "nothing was queued");
+  } finally {
+    child.close();
+    datagram.close();
+    file.close();
+    await withTimeout(Promise.all([childLost.promise, datagramLost.promise]), 5000, "the ends");
+    await Deno.remove(path);
   }
 });
 

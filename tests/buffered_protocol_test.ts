@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { BufferedProtocol, type ExceptionContext, getRunningLoop, type Transport } from "../mod.ts";
 import { StreamTransport } from "../transports/_stream_transport.ts";
 import { StreamsChannel } from "../transports/_streams_channel.ts";
-import { concat, pattern, rawListener, Recorder, until, within } from "./_helpers.ts";
+import { RecordingProtocol, withTimeout } from "../testing.ts";
+import { concat, pattern, rawListener, until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 
@@ -45,7 +46,7 @@ Deno.test("BufferedProtocol over TCP: filled in place, never detached, every byt
   const data = pattern(1024 * 1024);
   for (let sent = 0; sent < data.length;) sent += await conn.write(data.subarray(sent));
   conn.close();
-  assert.equal(await within(protocol.lost, "connectionLost"), null);
+  assert.equal(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), null);
   assert.ok(protocol.eof);
   assert.equal(protocol.buffer.buffer, arrayBuffer);
   assert.equal(protocol.buffer.byteLength, 4096, "the protocol's array is not detached");
@@ -75,7 +76,7 @@ Deno.test("getBuffer returning an empty array, or throwing, is a fatal error", a
         port,
       );
       const conn = await accepted;
-      const exc = await within(lost, "connectionLost");
+      const exc = await withTimeout(lost, WAIT_MS, "connectionLost");
       assert.ok(exc instanceof Error);
       assert.match(exc.message, bad === "throw" ? /no buffer/ : /empty buffer/);
       assert.equal(contexts.length, 1);
@@ -136,7 +137,7 @@ Deno.test("streams channel: BufferedProtocol over a BYOB byte stream keeps its a
   streams.push(data.slice(0, 2500));
   streams.push(data.slice(2500));
   streams.end();
-  assert.equal(await within(protocol.lost, "connectionLost"), null);
+  assert.equal(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), null);
   assert.equal(protocol.buffer.buffer, arrayBuffer);
   assert.equal(protocol.buffer.byteLength, 1000);
   assert.deepEqual(concat(protocol.filled), data);
@@ -146,8 +147,7 @@ Deno.test("streams channel: BufferedProtocol over a BYOB byte stream keeps its a
 Deno.test("streams channel: Protocol over a plain stream; writes, writeEof and close reach the sink", async () => {
   for (const byteStream of [true, false]) {
     const streams = memoryStreams(byteStream);
-    const protocol = new Recorder();
-    protocol.eofResult = true;
+    const protocol = new RecordingProtocol({ keepOpenOnEof: true });
     const transport = overStreams(protocol, streams);
     assert.equal(transport.getExtraInfo("pipe"), streams);
     streams.push(pattern(70_000));
@@ -160,10 +160,10 @@ Deno.test("streams channel: Protocol over a plain stream; writes, writeEof and c
     await until(() => streams.isClosed(), "the sink to close on writeEof");
     assert.deepEqual(concat(streams.written), pattern(5000, 3));
     streams.end();
-    await until(() => protocol.names.includes("eofReceived"), "eofReceived");
+    await until(() => protocol.names().includes("eofReceived"), "eofReceived");
     transport.close();
-    assert.equal(await within(protocol.lost, "connectionLost"), null);
-    assert.deepEqual(protocol.names.slice(-2), ["eofReceived", "connectionLost"]);
+    assert.equal(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), null);
+    assert.deepEqual(protocol.names().slice(-2), ["eofReceived", "connectionLost"]);
   }
 });
 
@@ -175,10 +175,10 @@ Deno.test("streams channel: a sink that fails gives connectionLost(err)", async 
     },
   });
   const readable = new ReadableStream<Uint8Array>({ type: "bytes" });
-  const protocol = new Recorder();
+  const protocol = new RecordingProtocol();
   const channel = new StreamsChannel(readable, writable);
   const transport: Transport = new StreamTransport({ loop, channel, protocol, extra: {} });
   (transport as StreamTransport).start();
   transport.write(new Uint8Array([1, 2, 3]));
-  assert.equal(await within(protocol.lost, "connectionLost"), failure);
+  assert.equal(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), failure);
 });

@@ -7,7 +7,8 @@ import {
   getRunningLoop,
   type NetAddress,
 } from "../mod.ts";
-import { sleep, until, within } from "./_helpers.ts";
+import { withTimeout } from "../testing.ts";
+import { sleep, until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const encoder = new TextEncoder();
@@ -53,7 +54,11 @@ class Recorder extends DatagramProtocol {
     if (this.#unread > 0) {
       return Promise.resolve(this.datagrams[this.datagrams.length - this.#unread--]);
     }
-    return within(new Promise((resolve) => this.#waiting.push(resolve)), "a datagram");
+    return withTimeout(
+      new Promise((resolve) => this.#waiting.push(resolve)),
+      WAIT_MS,
+      "a datagram",
+    );
   }
 }
 
@@ -73,7 +78,7 @@ async function endpoint<P extends Recorder>(
 
 async function closeAll(...protocols: Recorder[]): Promise<void> {
   for (const protocol of protocols) protocol.transport.close();
-  await within(Promise.all(protocols.map((p) => p.lost.promise)), "connectionLost");
+  await withTimeout(Promise.all(protocols.map((p) => p.lost.promise)), WAIT_MS, "connectionLost");
 }
 
 function portOf(transport: DatagramTransport): number {
@@ -112,7 +117,7 @@ for (const host of ["127.0.0.1", "::1"]) {
     client.close();
     assert.equal(client.isClosing(), true);
     assert.deepEqual(recorder.events, ["connectionMade", "datagramReceived"]);
-    assert.equal(await within(recorder.lost.promise, "connectionLost"), null);
+    assert.equal(await withTimeout(recorder.lost.promise, WAIT_MS, "connectionLost"), null);
     assert.deepEqual(recorder.events, ["connectionMade", "datagramReceived", "connectionLost"]);
     await closeAll(echo);
   });
@@ -168,7 +173,7 @@ Deno.test("10,000 datagrams of 0 to 8 KiB arrive intact and in order", async () 
   const [, checker] = await endpoint(() => new Checker(), {
     remoteAddr: ["127.0.0.1", portOf(server)],
   });
-  assert.equal(await within(done.promise, "10,000 echoes", 30_000), count);
+  assert.equal(await withTimeout(done.promise, 30_000, "10,000 echoes"), count);
   assert.deepEqual(checker.events, ["connectionMade"]);
   await closeAll(checker, echo);
 });
@@ -239,7 +244,7 @@ Deno.test("a throwing datagramReceived goes to the exception handler and closes 
     });
     client.sendto(encoder.encode("first"));
     client.sendto(encoder.encode("second"));
-    assert.equal(await within(faulty.lost.promise, "connectionLost"), boom);
+    assert.equal(await withTimeout(faulty.lost.promise, WAIT_MS, "connectionLost"), boom);
     await sleep(20);
     assert.deepEqual(faulty.events, ["connectionMade", "datagramReceived", "connectionLost"]);
     assert.equal(seen.length, 1);
@@ -266,7 +271,7 @@ Deno.test("a throwing connectionMade rejects the endpoint and still calls connec
       loop.createDatagramEndpoint(() => protocol = new Refusing(), { localAddr: ["127.0.0.1", 0] }),
       (err) => err === boom,
     );
-    assert.equal(await within(protocol!.lost.promise, "connectionLost"), boom);
+    assert.equal(await withTimeout(protocol!.lost.promise, WAIT_MS, "connectionLost"), boom);
     assert.equal(seen.length, 1);
   });
 });
@@ -283,7 +288,7 @@ Deno.test("sendto after close is dropped; close flushes queued datagrams first",
   client.close();
   client.close();
   client.sendto(encoder.encode("too late"));
-  assert.equal(await within(sender.lost.promise, "connectionLost"), null);
+  assert.equal(await withTimeout(sender.lost.promise, WAIT_MS, "connectionLost"), null);
   assert.equal(client.getWriteBufferSize(), 0);
   const texts = [];
   for (let i = 0; i < 50; i++) texts.push(decoder.decode((await receiver.next())[0]));
@@ -302,7 +307,7 @@ Deno.test("abort drops queued datagrams and calls connectionLost(null) once, lat
   assert.equal(client.getWriteBufferSize(), 0);
   client.abort();
   client.close();
-  assert.equal(await within(sender.lost.promise, "connectionLost"), null);
+  assert.equal(await withTimeout(sender.lost.promise, WAIT_MS, "connectionLost"), null);
   await sleep(20);
   assert.deepEqual(sender.events, ["connectionMade", "connectionLost"]);
 });
@@ -365,7 +370,7 @@ Deno.test("sendto rejects bad data and bad addresses with errors naming them", a
   client.close();
   // @ts-expect-error: still checked after close
   assert.throws(() => client.sendto(42, to), TypeError);
-  await within(sender.lost.promise, "connectionLost");
+  await withTimeout(sender.lost.promise, WAIT_MS, "connectionLost");
 });
 
 Deno.test("createDatagramEndpoint validates its options", async () => {
@@ -466,7 +471,7 @@ Deno.test("the protocol may be replaced, and a duck-typed protocol works", async
   await until(() => received.length > 0, "the datagram");
   assert.deepEqual(received, ["duck"]);
   server.close();
-  await within(lost.promise, "connectionLost");
+  await withTimeout(lost.promise, WAIT_MS, "connectionLost");
   await closeAll(sender);
 });
 

@@ -13,7 +13,8 @@ import {
   run,
   TimerHandle,
 } from "../mod.ts";
-import { within } from "./_helpers.ts";
+import { withTimeout } from "../testing.ts";
+import { WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 
@@ -41,7 +42,7 @@ Deno.test("callSoon runs callbacks in order, with their arguments, not synchrono
     loop.callSoon(() => done.setResult());
   });
   assert.deepEqual(order, []);
-  await within(done, "the callbacks");
+  await withTimeout(done, WAIT_MS, "the callbacks");
   assert.deepEqual(order, ["ab", "second", "third"]);
   assert.throws(
     () => loop.callSoon("no" as unknown as () => void),
@@ -91,7 +92,7 @@ Deno.test("a throwing callback goes to the exception handler with its handle", a
       throw new Error("callback failed");
     });
     loop.callSoon(() => done.setResult());
-    await within(done, "the next callback still runs");
+    await withTimeout(done, WAIT_MS, "the next callback still runs");
     assert.equal(contexts.length, 1);
     assert.equal(contexts[0].handle, handle);
     assert.match(contexts[0].message, /failing/);
@@ -170,7 +171,7 @@ Deno.test("Future: done callbacks run through callSoon; removeDoneCallback count
   assert.deepEqual(calls, [], "callbacks are scheduled, not called synchronously");
   const late = loop.createFuture<void>();
   future.addDoneCallback(() => late.setResult());
-  await within(late, "a callback added after completion");
+  await withTimeout(late, WAIT_MS, "a callback added after completion");
   assert.deepEqual(calls, ["first:x"]);
   assert.throws(() => future.addDoneCallback(null as never), TypeError);
 });

@@ -1,10 +1,11 @@
 /**
  * Model-based tests of the stream transport: fast-check drives random
  * sequences of calls from both ends of a connection, over the ops channel
- * (real TCP on 127.0.0.1) and over the streams channel (the test kit's
- * in-memory pair), then checks the invariants the spec and DESIGN.md
- * promise. Shrunk counterexamples found on the way are kept as regular tests
- * at the end of the file.
+ * (real TCP on 127.0.0.1, and Unix sockets) and over the streams channel
+ * (the test kit's in-memory pair), then checks the invariants the spec and
+ * DESIGN.md promise. A one-way variant drives a subprocess's stdin and
+ * stdout pipes with `cat` as the peer. Shrunk counterexamples found on the
+ * way are kept as regular tests at the end of the file.
  */
 
 import assert from "node:assert/strict";
@@ -14,7 +15,12 @@ import {
   type ExceptionContext,
   getRunningLoop,
   InvalidStateError,
+  type ReadTransport,
+  type Server,
+  SubprocessProtocol,
+  type SubprocessTransport,
   type Transport,
+  type WriteTransport,
 } from "../mod.ts";
 import {
   createTransportPair,
@@ -176,48 +182,69 @@ async function memoryHarness(keep: [boolean, boolean]): Promise<Harness> {
   };
 }
 
-async function tcpHarness(keep: [boolean, boolean]): Promise<Harness> {
-  const accepted = Promise.withResolvers<ModelProtocol>();
-  const server = await loop.createServer(
-    () => {
+/** Opens a server whose protocols come from `factory`, and a way to connect to it. */
+type Listen = (factory: () => ModelProtocol) => Promise<[Server, Connect]>;
+type Connect = (factory: () => ModelProtocol) => Promise<[Transport, ModelProtocol]>;
+
+const listenTcp: Listen = async (factory) => {
+  const server = await loop.createServer(factory, "127.0.0.1", 0);
+  const { port } = server.sockets[0].addr as Deno.NetAddr;
+  return [server, (client) => loop.createConnection(client, "127.0.0.1", port)];
+};
+
+/** Unix sockets in `dir`, a new path for every run. */
+function listenUnix(dir: string): Listen {
+  let runs = 0;
+  return async (factory) => {
+    const path = `${dir}/${runs++}.sock`;
+    const server = await loop.createUnixServer(factory, path);
+    return [server, (client) => loop.createUnixConnection(client, path)];
+  };
+}
+
+/** A real socket connection (the ops channel): the client is end A, the accepted side B. */
+function socketHarness(listen: Listen): (keep: [boolean, boolean]) => Promise<Harness> {
+  return async (keep) => {
+    const accepted = Promise.withResolvers<ModelProtocol>();
+    const [server, connect] = await listen(() => {
       const protocol = new ModelProtocol(keep[1]);
       accepted.resolve(protocol);
       return protocol;
-    },
-    "127.0.0.1",
-    0,
-  );
-  const { port } = server.sockets[0].addr as Deno.NetAddr;
-  try {
-    const client = await loop.createConnection(() => new ModelProtocol(keep[0]), "127.0.0.1", port);
-    const serverProtocol = await withTimeout(accepted.promise, WAIT_MS, "the accept");
-    const ends: [EndModel, EndModel] = [
-      endModel(client),
-      endModel([serverProtocol.transport!, serverProtocol]),
-    ];
-    return {
-      ends,
-      // Linux resets a connection closed with unread bytes in its receive queue.
-      async reset(victim) {
-        const peer = ends[1 - victim];
-        peer.transport.pauseReading();
-        write(ends[victim], 128 * 1024);
-        await delay(10);
-        peer.transport.abort();
-        peer.aborted = true;
-      },
-      async release() {
-        server.close();
-        await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
-      },
-    };
-  } catch (err) {
-    server.close();
-    throw err;
-  }
+    });
+    try {
+      const client = await connect(() => new ModelProtocol(keep[0]));
+      const serverProtocol = await withTimeout(accepted.promise, WAIT_MS, "the accept");
+      const ends: [EndModel, EndModel] = [
+        endModel(client),
+        endModel([serverProtocol.transport!, serverProtocol]),
+      ];
+      return {
+        ends,
+        // Linux resets a connection closed with unread bytes in its receive queue.
+        async reset(victim) {
+          const peer = ends[1 - victim];
+          peer.transport.pauseReading();
+          write(ends[victim], 128 * 1024);
+          await delay(10);
+          peer.transport.abort();
+          peer.aborted = true;
+        },
+        async release() {
+          server.close();
+          await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
+        },
+      };
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  };
 }
 
-function write(end: EndModel, size: number): void {
+/** What writing needs of an end; a subprocess's stdin pipe is one too. */
+type Writer = Pick<EndModel, "written" | "eofWritten"> & { transport: WriteTransport };
+
+function write(end: Writer, size: number): void {
   const data = pattern(end.written, size);
   if (end.eofWritten) {
     assert.throws(() => end.transport.write(data), InvalidStateError);
@@ -229,7 +256,7 @@ function write(end: EndModel, size: number): void {
   if (accepted) end.written += size;
 }
 
-function writelines(end: EndModel, sizes: number[]): void {
+function writelines(end: Writer, sizes: number[]): void {
   let offset = end.written;
   const chunks = sizes.map((size) => {
     const chunk = pattern(offset, size);
@@ -246,7 +273,7 @@ function writelines(end: EndModel, sizes: number[]): void {
   if (accepted) end.written = offset;
 }
 
-function setLimits(end: EndModel, high?: number, low?: number): void {
+function setLimits(end: Writer, high?: number, low?: number): void {
   end.transport.setWriteBufferLimits(high, low);
   const expectedHigh = high ?? (low === undefined ? 64 * 1024 : 4 * low);
   const expectedLow = low ?? Math.floor(expectedHigh / 4);
@@ -416,9 +443,224 @@ Deno.test("model: random calls from both ends over the streams channel keep ever
 });
 
 Deno.test("model: random calls from both ends over TCP (ops channel) keep every invariant", async () => {
+  const tcp = socketHarness(listenTcp);
   await fc.assert(
-    fc.asyncProperty(runsArb, ([keepA, keepB, ops]) => runModel(tcpHarness, [keepA, keepB], ops)),
+    fc.asyncProperty(runsArb, ([keepA, keepB, ops]) => runModel(tcp, [keepA, keepB], ops)),
     { numRuns: 80 },
+  );
+});
+
+Deno.test("model: random calls from both ends over Unix sockets (ops channel) keep every invariant", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "aio-model-" });
+  try {
+    const unix = socketHarness(listenUnix(dir));
+    await fc.assert(
+      fc.asyncProperty(runsArb, ([keepA, keepB, ops]) => runModel(unix, [keepA, keepB], ops)),
+      { numRuns: 50 },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// A subprocess pipe pair: `cat` echoes what our stdin transport writes to our
+// stdout transport. One direction only, so only the calls that make sense for
+// pipes: writes, EOF, close and abort of stdin (peer close = the child's stdin
+// closed), limits on stdin, pause and resume of stdout.
+
+type PipeOp =
+  | { kind: "write"; size: number }
+  | { kind: "writelines"; sizes: number[] }
+  | { kind: "writeEof" | "close" | "abort" | "pauseReading" | "resumeReading" }
+  | { kind: "limits"; high?: number; low?: number }
+  | { kind: "wait"; ms: number };
+
+const pipeOpArb: fc.Arbitrary<PipeOp> = fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant("write" as const), size: sizeArb }), weight: 6 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("writelines" as const),
+      sizes: fc.array(sizeArb, { maxLength: 4 }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constantFrom("pauseReading" as const, "resumeReading" as const),
+    }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({ kind: fc.constantFrom("writeEof" as const, "close" as const) }),
+    weight: 1,
+  },
+  { arbitrary: fc.record({ kind: fc.constant("abort" as const) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("limits" as const),
+      high: fc.option(fc.integer({ min: 0, max: 200_000 }), { nil: undefined }),
+      low: fc.option(fc.integer({ min: 0, max: 50_000 }), { nil: undefined }),
+    }).filter(({ high, low }) => high === undefined || low === undefined || high >= low),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ max: 3 }) }),
+    weight: 4,
+  },
+);
+
+/** Records a subprocess protocol's callbacks and checks the watermarks of stdin. */
+class CatProtocol extends SubprocessProtocol {
+  readonly trace: string[] = [];
+  readonly violations: string[] = [];
+  readonly chunks: Uint8Array[] = [];
+  readonly lost = Promise.withResolvers<Error | null>();
+  transport: SubprocessTransport | null = null;
+
+  override connectionMade(transport: SubprocessTransport) {
+    this.transport = transport;
+    this.trace.push("connectionMade");
+  }
+  override pipeDataReceived(fd: number, data: Uint8Array) {
+    this.trace.push(`pipeDataReceived ${fd}`);
+    if (data.length === 0) this.violations.push("empty pipeDataReceived");
+    this.chunks.push(data);
+  }
+  override pipeConnectionLost(fd: number, exc: Error | null) {
+    this.trace.push(`pipeConnectionLost ${fd} ${exc?.name ?? null}`);
+  }
+  override processExited() {
+    this.trace.push("processExited");
+  }
+  override pauseWriting() {
+    this.trace.push("pauseWriting");
+    const stdin = this.transport!.getPipeTransport(0) as WriteTransport;
+    const [, high] = stdin.getWriteBufferLimits();
+    const size = stdin.getWriteBufferSize();
+    if (!(size > high)) this.violations.push(`pauseWriting() with ${size} buffered, high ${high}`);
+  }
+  override resumeWriting() {
+    this.trace.push("resumeWriting");
+    const stdin = this.transport!.getPipeTransport(0) as WriteTransport;
+    const [low] = stdin.getWriteBufferLimits();
+    const size = stdin.getWriteBufferSize();
+    if (!(size <= low)) this.violations.push(`resumeWriting() with ${size} buffered, low ${low}`);
+  }
+  override connectionLost(exc: Error | null) {
+    this.trace.push(`connectionLost ${exc?.name ?? null}`);
+    this.lost.resolve(exc);
+  }
+}
+
+/** The subprocess protocol's state machine (DESIGN.md), with flow control's alternation. */
+function checkPipeTrace(trace: string[]): void {
+  const where = trace.join(", ");
+  assert.equal(trace[0], "connectionMade", where);
+  assert.equal(trace.filter((line) => line === "processExited").length, 1, where);
+  assert.equal(trace.filter((line) => line.startsWith("connectionLost")).length, 1, where);
+  assert.equal(trace.at(-1), "connectionLost null", where);
+  let paused = false;
+  const lost = new Set<string>();
+  for (const line of trace.slice(1, -1)) {
+    const [name, fd] = line.split(" ");
+    if (name === "pipeDataReceived") {
+      assert.equal(fd, "1", `data on fd ${fd}: ${where}`);
+      assert.ok(!lost.has(fd), `data after pipeConnectionLost: ${where}`);
+    }
+    if (name === "pipeConnectionLost") {
+      assert.ok(!lost.has(fd), `fd ${fd} lost twice: ${where}`);
+      lost.add(fd);
+    }
+    if (name === "pauseWriting") {
+      assert.ok(!paused, `pauseWriting twice: ${where}`);
+      paused = true;
+    }
+    if (name === "resumeWriting") {
+      assert.ok(paused, `resumeWriting without pauseWriting: ${where}`);
+      paused = false;
+    }
+  }
+  assert.deepEqual([...lost].sort(), ["0", "1", "2"], where);
+}
+
+async function runPipeModel(ops: PipeOp[]): Promise<void> {
+  const errors: ExceptionContext[] = [];
+  loop.setExceptionHandler((_loop, context) => errors.push(context));
+  const [transport, protocol] = await loop.subprocessExec(() => new CatProtocol(), "cat");
+  const stdin = transport.getPipeTransport(0) as WriteTransport;
+  const stdout = transport.getPipeTransport(1) as ReadTransport;
+  const end = { transport: stdin, written: 0, eofWritten: false, aborted: false };
+  try {
+    for (const op of ops) {
+      switch (op.kind) {
+        case "wait":
+          await delay(op.ms);
+          break;
+        case "write":
+          write(end, op.size);
+          break;
+        case "writelines":
+          writelines(end, op.sizes);
+          break;
+        case "writeEof":
+          if (!stdin.isClosing()) end.eofWritten = true;
+          stdin.writeEof();
+          break;
+        case "close":
+          stdin.close();
+          break;
+        case "abort":
+          end.aborted = true;
+          stdin.abort();
+          break;
+        case "limits":
+          setLimits(end, op.high, op.low);
+          break;
+        case "pauseReading":
+          stdout.pauseReading();
+          assert.equal(stdout.isReading(), false);
+          break;
+        case "resumeReading":
+          stdout.resumeReading();
+          break;
+      }
+    }
+    stdout.resumeReading();
+    stdin.close();
+    assert.equal(await withTimeout(protocol.lost.promise, WAIT_MS, "connectionLost"), null);
+    await delay(5); // a callback after connectionLost would land here
+    checkPipeTrace(protocol.trace);
+    assert.deepEqual(protocol.violations, []);
+    assert.equal(transport.getReturncode(), 0, "cat exits normally once its stdin closes");
+    assert.equal(stdin.getWriteBufferSize(), 0);
+    const received = concatChunks(protocol.chunks);
+    assert.ok(received.length <= end.written, "received more than was written");
+    for (let i = 0; i < received.length; i++) {
+      if (received[i] !== patternAt(i)) assert.fail(`byte ${i} is wrong: data out of order`);
+    }
+    if (!end.aborted) assert.equal(received.length, end.written, "bytes were lost");
+    assert.deepEqual(errors.map((context) => context.message), [], "the exception handler ran");
+  } finally {
+    transport.close();
+    await withTimeout(protocol.lost.promise, WAIT_MS, "connectionLost after close()");
+    loop.setExceptionHandler(null);
+  }
+}
+
+function concatChunks(chunks: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return all;
+}
+
+Deno.test("model: random calls on a subprocess pipe pair through cat keep every invariant", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(pipeOpArb, { minLength: 1, maxLength: 20 }), runPipeModel),
+    { numRuns: 40 },
   );
 });
 

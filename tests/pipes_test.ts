@@ -6,21 +6,10 @@ import {
   type ReadTransport,
   type WriteTransport,
 } from "../mod.ts";
+import { withTimeout } from "../testing.ts";
+import { WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
-
-/** `promise`, or a rejection after `ms`: a bug fails the test instead of hanging it. */
-async function within<T>(promise: Promise<T>, ms = 10_000, what = "operation"): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -105,9 +94,9 @@ Deno.test("pipes: a FIFO read and write pair carries 4 MiB in order, then EOF", 
     writeTransport.write(data);
     assert.ok(source.pauses >= 1, "a write over the high-water mark pauses the protocol");
     writeTransport.writeEof();
-    assert.equal(await within(source.lost.promise), null);
+    assert.equal(await withTimeout(source.lost.promise, WAIT_MS), null);
     assert.equal(source.resumes, 1);
-    assert.equal(await within(sink.lost.promise), null);
+    assert.equal(await withTimeout(sink.lost.promise, WAIT_MS), null);
     assert.deepEqual(sink.bytes(), data);
     assert.equal(sink.trace[0], "connectionMade");
     assert.deepEqual(sink.trace.slice(-2), ["eofReceived", "connectionLost"]);
@@ -122,7 +111,7 @@ Deno.test("pipes: the reader going away gives connectionLost(BrokenPipe) on the 
     const [readTransport, sink] = await loop.connectReadPipe(() => new Sink(), reader);
     const [writeTransport, source] = await loop.connectWritePipe(() => new Source(), writer);
     readTransport.close();
-    assert.equal(await within(sink.lost.promise), null);
+    assert.equal(await withTimeout(sink.lost.promise, WAIT_MS), null);
     let lost: Error | null | undefined;
     source.lost.promise.then((exc) => lost = exc);
     for (let i = 0; i < 200 && lost === undefined; i++) {
@@ -155,7 +144,7 @@ Deno.test("pipes: a byte ReadableStream feeds a BufferedProtocol whose buffer st
   }
   const [transport] = await loop.connectReadPipe(() => new Fill(), stream);
   assert.equal(transport.getExtraInfo("pipe"), stream);
-  assert.equal(await within(lost.promise), null);
+  assert.equal(await withTimeout(lost.promise, WAIT_MS), null);
   assert.equal(filled, data.length);
   assert.equal(memory.byteLength, data.length + 1, "the protocol's array is never detached");
   assert.deepEqual(memory.subarray(0, filled), data);
@@ -180,7 +169,7 @@ Deno.test("pipes: a default ReadableStream is delivered chunk by chunk; pause ho
   assert.equal(sink.chunks.length, 1, "nothing is delivered while paused");
   assert.equal(transport.isReading(), false);
   transport.resumeReading();
-  assert.equal(await within(sink.lost.promise), null);
+  assert.equal(await withTimeout(sink.lost.promise, WAIT_MS), null);
   assert.deepEqual(sink.bytes(), new Uint8Array([1, 2, 3, 4, 5, 6]));
 });
 
@@ -203,7 +192,7 @@ Deno.test("pipes: a WritableStream gets every byte; close() closes the sink", as
   transport.writelines([new Uint8Array([6]), new Uint8Array([5, 4])]);
   transport.close();
   assert.throws(() => transport.write("text" as never), TypeError);
-  assert.equal(await within(source.lost.promise), null);
+  assert.equal(await withTimeout(source.lost.promise, WAIT_MS), null);
   assert.deepEqual(received, [9, 8, 7, 6, 5, 4]);
   assert.equal(closed, true);
 });
@@ -226,5 +215,5 @@ Deno.test("pipes: bad arguments are TypeErrors naming 'pipe'", async () => {
     TypeError,
   );
   readTransport.close();
-  await within(sink.lost.promise);
+  await withTimeout(sink.lost.promise, WAIT_MS);
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { getRunningLoop, InvalidStateError, SendfileNotAvailableError } from "../mod.ts";
-import { pattern, Recorder, recordingServer, shutdown, sleep, until, within } from "./_helpers.ts";
+import { RecordingProtocol, withTimeout } from "../testing.ts";
+import { pattern, recordingServer, shutdown, sleep, until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 
@@ -24,17 +25,20 @@ Deno.test("sendfile: a 3 MiB file arrives byte-exact", async () => {
   const { server, port, accepted } = await recordingServer();
   await withFile(data, async (file) => {
     const [transport, client] = await loop.createConnection(
-      () => new Recorder(),
+      () => new RecordingProtocol(),
       "127.0.0.1",
       port,
     );
-    const sent = await within(loop.sendfile(transport, file), "sendfile");
+    const sent = await withTimeout(loop.sendfile(transport, file), WAIT_MS, "sendfile");
     assert.equal(sent, data.length);
     assert.equal(await file.seek(0, Deno.SeekMode.Current), data.length);
     assert.equal(transport.getProtocol(), client, "the user's protocol is restored");
     transport.close();
-    await within(client.lost, "connectionLost");
-    await until(() => accepted[0]?.lost.done() ?? false, "the server's connectionLost");
+    await withTimeout(client.lost, WAIT_MS, "connectionLost");
+    await until(
+      () => accepted[0]?.names().includes("connectionLost") ?? false,
+      "the server's connectionLost",
+    );
     assert.deepEqual(accepted[0].received, data);
   });
   await shutdown(server);
@@ -45,7 +49,7 @@ Deno.test("sendfile: offset and count select a range; the position ends after it
   const { server, port, accepted } = await recordingServer();
   await withFile(data, async (file) => {
     const [transport, client] = await loop.createConnection(
-      () => new Recorder(),
+      () => new RecordingProtocol(),
       "127.0.0.1",
       port,
     );
@@ -54,8 +58,11 @@ Deno.test("sendfile: offset and count select a range; the position ends after it
     // A count past the end sends what there is.
     assert.equal(await loop.sendfile(transport, file, data.length - 10, 100), 10);
     transport.close();
-    await within(client.lost, "connectionLost");
-    await until(() => accepted[0]?.lost.done() ?? false, "the server's connectionLost");
+    await withTimeout(client.lost, WAIT_MS, "connectionLost");
+    await until(
+      () => accepted[0]?.names().includes("connectionLost") ?? false,
+      "the server's connectionLost",
+    );
     const expected = new Uint8Array(300_010);
     expected.set(data.subarray(1000, 301_000));
     expected.set(data.subarray(data.length - 10), 300_000);
@@ -69,24 +76,27 @@ Deno.test("sendfile: a slow peer pauses it (flow control), and nothing is lost",
   const { server, port, accepted } = await recordingServer();
   await withFile(data, async (file) => {
     const [transport, client] = await loop.createConnection(
-      () => new Recorder(),
+      () => new RecordingProtocol(),
       "127.0.0.1",
       port,
     );
-    await until(() => accepted.length === 1 && accepted[0].transport !== undefined, "accept");
-    accepted[0].transport.pauseReading();
+    await until(() => accepted.length === 1 && accepted[0].transport !== null, "accept");
+    accepted[0].transport!.pauseReading();
     let done = false;
     const sending = loop.sendfile(transport, file).finally(() => done = true);
     await sleep(200);
     assert.equal(done, false, "sendfile waits while the peer reads nothing");
     const [, high] = transport.getWriteBufferLimits();
     assert.ok(transport.getWriteBufferSize() <= high + 64 * 1024, "the buffer stays bounded");
-    accepted[0].transport.resumeReading();
-    assert.equal(await within(sending, "sendfile"), data.length);
-    assert.ok(!client.names.includes("pauseWriting"), "the user's protocol saw no pause");
+    accepted[0].transport!.resumeReading();
+    assert.equal(await withTimeout(sending, WAIT_MS, "sendfile"), data.length);
+    assert.ok(!client.names().includes("pauseWriting"), "the user's protocol saw no pause");
     transport.close();
-    await within(client.lost, "connectionLost");
-    await until(() => accepted[0].lost.done(), "the server's connectionLost");
+    await withTimeout(client.lost, WAIT_MS, "connectionLost");
+    await until(
+      () => accepted[0].names().includes("connectionLost"),
+      "the server's connectionLost",
+    );
     assert.deepEqual(accepted[0].received, data);
   });
   await shutdown(server);
@@ -97,17 +107,17 @@ Deno.test("sendfile: the peer going away rejects it and reaches the protocol", a
   const { server, port, accepted } = await recordingServer();
   await withFile(data, async (file) => {
     const [transport, client] = await loop.createConnection(
-      () => new Recorder(),
+      () => new RecordingProtocol(),
       "127.0.0.1",
       port,
     );
-    await until(() => accepted.length === 1 && accepted[0].transport !== undefined, "accept");
-    accepted[0].transport.pauseReading();
+    await until(() => accepted.length === 1 && accepted[0].transport !== null, "accept");
+    accepted[0].transport!.pauseReading();
     const sending = loop.sendfile(transport, file);
     await sleep(50);
     transport.abort();
-    await assert.rejects(within(sending, "sendfile"));
-    assert.equal(await within(client.lost, "connectionLost"), null);
+    await assert.rejects(withTimeout(sending, WAIT_MS, "sendfile"));
+    assert.equal(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
   });
   await shutdown(server);
 });
@@ -116,7 +126,7 @@ Deno.test("sendfile: bad arguments and closing transports are refused", async ()
   const { server, port } = await recordingServer();
   await withFile(pattern(10), async (file) => {
     const [transport, client] = await loop.createConnection(
-      () => new Recorder(),
+      () => new RecordingProtocol(),
       "127.0.0.1",
       port,
     );
@@ -143,7 +153,7 @@ Deno.test("sendfile: bad arguments and closing transports are refused", async ()
     );
     transport.close();
     await assert.rejects(loop.sendfile(transport, file), InvalidStateError);
-    await within(client.lost, "connectionLost");
+    await withTimeout(client.lost, WAIT_MS, "connectionLost");
   });
   await shutdown(server);
 });

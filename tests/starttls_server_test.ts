@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { TLSSocket } from "node:tls";
 import { getRunningLoop, Protocol, type Server, type Transport } from "../mod.ts";
-import { pattern, portOf, shutdown, sleep, until, within } from "./_helpers.ts";
+import { withTimeout } from "../testing.ts";
+import { pattern, portOf, shutdown, sleep, until, WAIT_MS } from "./_helpers.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, fixtures));
@@ -164,14 +165,16 @@ async function upgradedPair(
   clientSecure: Transport;
 }> {
   const [server, accepted] = await startTlsServer(make);
-  const [clientPlain, client] = await within(
+  const [clientPlain, client] = await withTimeout(
     loop.createConnection(() => new StartTlsClient(clientTls), "127.0.0.1", portOf(server)),
+    WAIT_MS,
     "createConnection",
   );
   await until(() => client.upgrade !== null && accepted[0]?.upgrade != null, "STARTTLS");
   const serverSide = accepted[0];
-  const [serverSecure, clientSecure] = await within(
+  const [serverSecure, clientSecure] = await withTimeout(
     Promise.all([serverSide.upgrade!, client.upgrade!]),
+    WAIT_MS,
     "both startTls",
   );
   return { server, serverSide, client, clientPlain, serverSecure, clientSecure };
@@ -192,9 +195,9 @@ async function rawStartTls(server: Server): Promise<Deno.TcpConn> {
     text = text.slice(line.length + 2);
     return line;
   };
-  assert.match(await within(readLine(), "greeting"), /^220 aio/);
+  assert.match(await withTimeout(readLine(), WAIT_MS, "greeting"), /^220 aio/);
   await conn.write(encoder.encode("STARTTLS\r\n"));
-  assert.match(await within(readLine(), "go-ahead"), /^220 ready/);
+  assert.match(await withTimeout(readLine(), WAIT_MS, "go-ahead"), /^220 ready/);
   return conn;
 }
 
@@ -229,8 +232,8 @@ Deno.test("startTls serverSide: 2 MiB each way after a plaintext greeting, in or
   await sleep(10);
   assert.ok(!serverSide.events.includes("connectionLost"), "no connectionLost for the old one");
   clientSecure.close();
-  assert.equal(await within(client.lost, "client connectionLost"), null);
-  await within(serverSide.lost, "server connectionLost");
+  assert.equal(await withTimeout(client.lost, WAIT_MS, "client connectionLost"), null);
+  await withTimeout(serverSide.lost, WAIT_MS, "server connectionLost");
   assert.equal(serverSide.events.filter((e) => e === "connectionLost").length, 1);
   assert.equal(serverSide.events.at(-1), "connectionLost");
   assert.deepEqual(client.events.filter((e) => e === "connectionLost"), ["connectionLost"]);
@@ -248,9 +251,9 @@ Deno.test("startTls serverSide: a ClientHello read before the upgrade is not los
   await until(() => client.received === 13, "the echo");
   assert.equal(decoder.decode(concat(client.chunks)), "EHLO secure\r\n");
   serverSecure.close();
-  assert.equal(await within(serverSide.lost, "server connectionLost"), null);
+  assert.equal(await withTimeout(serverSide.lost, WAIT_MS, "server connectionLost"), null);
   // The server said goodbye with a close_notify: a clean end for the client.
-  assert.equal(await within(client.lost, "client connectionLost"), null);
+  assert.equal(await withTimeout(client.lost, WAIT_MS, "client connectionLost"), null);
   await shutdown(server);
 });
 
@@ -280,8 +283,8 @@ Deno.test("startTls serverSide: extra info has peercert, cipher and compression"
   // Deno.startTls on the client exposes neither.
   assert.equal(clientSecure.getExtraInfo("cipher", "n/a"), "n/a");
   clientSecure.close();
-  await within(client.lost, "client connectionLost");
-  await within(serverSide.lost, "server connectionLost");
+  await withTimeout(client.lost, WAIT_MS, "client connectionLost");
+  await withTimeout(serverSide.lost, WAIT_MS, "server connectionLost");
   await shutdown(server);
 });
 
@@ -290,13 +293,16 @@ Deno.test("startTls serverSide: garbage instead of a ClientHello rejects with In
   const conn = await rawStartTls(server);
   await conn.write(encoder.encode("EHLO plaintext.example\r\n"));
   await until(() => accepted[0]?.upgrade != null, "the upgrade");
-  await assert.rejects(within(accepted[0].upgrade!, "startTls"), Deno.errors.InvalidData);
+  await assert.rejects(
+    withTimeout(accepted[0].upgrade!, WAIT_MS, "startTls"),
+    Deno.errors.InvalidData,
+  );
   assert.ok(accepted[0].plain.isClosing());
   assert.deepEqual(accepted[0].events, ["connectionMade", "plain:STARTTLS\r\n"]);
   // The server dropped the connection: the client reads what TLS sent, then the end.
   const buffer = new Uint8Array(1024);
   let n: number | null = 0;
-  while (n !== null) n = await within(conn.read(buffer), "the server closing");
+  while (n !== null) n = await withTimeout(conn.read(buffer), WAIT_MS, "the server closing");
   conn.close();
   await shutdown(server);
 });
@@ -308,9 +314,15 @@ Deno.test("startTls serverSide: a client that never says hello times out with Ti
   const conn = await rawStartTls(server);
   await until(() => accepted[0]?.upgrade != null, "the upgrade");
   const started = performance.now();
-  await assert.rejects(within(accepted[0].upgrade!, "startTls"), Deno.errors.TimedOut);
+  await assert.rejects(
+    withTimeout(accepted[0].upgrade!, WAIT_MS, "startTls"),
+    Deno.errors.TimedOut,
+  );
   assert.ok(performance.now() - started < 5000);
-  assert.equal(await within(conn.read(new Uint8Array(16)), "the server closing"), null);
+  assert.equal(
+    await withTimeout(conn.read(new Uint8Array(16)), WAIT_MS, "the server closing"),
+    null,
+  );
   conn.close();
   await shutdown(server);
 });
@@ -320,7 +332,10 @@ Deno.test("startTls serverSide: a peer that leaves mid-handshake is an Unexpecte
   const conn = await rawStartTls(server);
   await until(() => accepted[0]?.upgrade != null, "the upgrade");
   conn.close();
-  await assert.rejects(within(accepted[0].upgrade!, "startTls"), Deno.errors.UnexpectedEof);
+  await assert.rejects(
+    withTimeout(accepted[0].upgrade!, WAIT_MS, "startTls"),
+    Deno.errors.UnexpectedEof,
+  );
   await shutdown(server);
 });
 
@@ -340,24 +355,28 @@ Deno.test("startTls client with a certificate: node:tls over the transport", asy
   clientSecure.write(encoder.encode("AUTH EXTERNAL\r\n"));
   await until(() => client.received === 15, "the echo");
   serverSecure.close();
-  await within(client.lost, "client connectionLost");
-  await within(serverSide.lost, "server connectionLost");
+  await withTimeout(client.lost, WAIT_MS, "client connectionLost");
+  await withTimeout(serverSide.lost, WAIT_MS, "server connectionLost");
   await shutdown(server);
 });
 
 Deno.test("startTls client with a certificate: an untrusted server is InvalidData", async () => {
   const [server, accepted] = await startTlsServer(() => new StartTlsServer(OTHER_TLS));
-  const [, client] = await within(
+  const [, client] = await withTimeout(
     loop.createConnection(
       () => new StartTlsClient({ caCerts: [CA], ...OTHER_TLS }),
       "127.0.0.1",
       portOf(server),
     ),
+    WAIT_MS,
     "createConnection",
   );
   await until(() => client.upgrade !== null && accepted[0]?.upgrade != null, "STARTTLS");
-  await assert.rejects(within(client.upgrade!, "client startTls"), Deno.errors.InvalidData);
-  await assert.rejects(within(accepted[0].upgrade!, "server startTls"));
+  await assert.rejects(
+    withTimeout(client.upgrade!, WAIT_MS, "client startTls"),
+    Deno.errors.InvalidData,
+  );
+  await assert.rejects(withTimeout(accepted[0].upgrade!, WAIT_MS, "server startTls"));
   assert.deepEqual(client.events.filter((e) => e === "connectionLost"), []);
   await shutdown(server);
 });
@@ -383,6 +402,6 @@ Deno.test("startTls serverSide: bad arguments are TypeErrors naming the option",
   await rejects(SERVER_TLS, { sslHandshakeTimeout: 0 }, /'sslHandshakeTimeout'/, RangeError);
   assert.ok(!plain.isClosing(), "a refused upgrade leaves the transport alone");
   conn.close();
-  await within(accepted[0].lost, "connectionLost");
+  await withTimeout(accepted[0].lost, WAIT_MS, "connectionLost");
   await shutdown(server);
 });

@@ -10,33 +10,13 @@ import {
   type SubprocessTransport,
   WriteTransport,
 } from "../mod.ts";
+import { withTimeout } from "../testing.ts";
+import { until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const decoder = new TextDecoder();
 
-/** `promise`, or a rejection after `ms`: a bug fails the test instead of hanging it. */
-async function within<T>(promise: Promise<T>, ms = 10_000, what = "operation"): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `condition` until it holds; fails after `ms`. */
-async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(5);
-  }
-}
 
 /** Records every callback as a line, keeps output per fd, and resolves on `connectionLost`. */
 class Recorder extends SubprocessProtocol {
@@ -83,7 +63,7 @@ Deno.test("subprocess: full callback trace of a child writing stdout and stderr,
   assert.equal(transport.getPipeTransport(3), null);
   assert.equal(transport.getPipeTransport(1)!.getExtraInfo("pipe") instanceof ReadableStream, true);
 
-  assert.equal(await within(protocol.lost.promise), null);
+  assert.equal(await withTimeout(protocol.lost.promise, WAIT_MS), null);
   const { trace } = protocol;
   assert.equal(trace.at(-1), "connectionLost null");
   assert.equal(trace.filter((line) => line === "processExited").length, 1);
@@ -114,7 +94,7 @@ Deno.test("subprocess: return codes after exit, SIGKILL, SIGTERM and sendSignal"
     const [transport, protocol] = await shell(name === "exit 0" ? "exit 0" : "exec sleep 30");
     assert.equal(transport.getReturncode(), null, name);
     act(transport);
-    await within(protocol.lost.promise, 10_000, name);
+    await withTimeout(protocol.lost.promise, 10_000, name);
     assert.equal(transport.getReturncode(), expected, name);
   }
 });
@@ -124,7 +104,7 @@ Deno.test("subprocess: close() kills a running child and closes its pipes", asyn
   transport.close();
   assert.equal(transport.isClosing(), true);
   assert.equal(protocol.trace.includes("connectionLost null"), false, "not synchronously");
-  await within(protocol.lost.promise);
+  await withTimeout(protocol.lost.promise, WAIT_MS);
   assert.equal(transport.getReturncode(), -9);
   assert.equal(protocol.trace.at(-1), "connectionLost null");
   transport.close();
@@ -178,7 +158,7 @@ Deno.test("subprocess: cat echoes 64 MiB written with flow control, every byte i
   const [transport, protocol] = await loop.subprocessExec(() => new Cat(), "cat");
   pump();
   assert.ok(stdin!.getWriteBufferSize() > 64 * 1024, "writes are buffered, never blocking");
-  await within(protocol.lost.promise, 60_000, "64 MiB through cat");
+  await withTimeout(protocol.lost.promise, 60_000, "64 MiB through cat");
   assert.equal(mismatchAt, -1, `first wrong byte at ${mismatchAt}`);
   assert.equal(received, total);
   assert.ok(pauses >= 1, "pauseWriting reached the subprocess protocol");
@@ -223,7 +203,7 @@ Deno.test("subprocess: a child flooding stdout while reading is paused stays bou
   await delay(200);
   assert.equal(received, frozen, "pausing again stops delivery");
   transport.close();
-  await within(protocol.lost.promise);
+  await withTimeout(protocol.lost.promise, WAIT_MS);
   assert.equal(transport.getReturncode(), -9);
 });
 
@@ -234,14 +214,14 @@ Deno.test("subprocess: stderr=STDOUT delivers stderr bytes in order on fd 1", as
     ["-c", "echo one; echo two >&2; echo three"],
     { stdin: DEVNULL, stderr: STDOUT },
   );
-  await within(protocol.lost.promise);
+  await withTimeout(protocol.lost.promise, WAIT_MS);
   assert.equal(protocol.output.get(1), "one\ntwo\nthree\n");
   assert.equal(protocol.output.has(2), false);
   assert.equal(transport.getPipeTransport(2), null);
   assert.equal(transport.getReturncode(), 0);
 
   const [shellTransport, shellProtocol] = await shell("echo a >&2; exit 4", { stderr: STDOUT });
-  await within(shellProtocol.lost.promise);
+  await withTimeout(shellProtocol.lost.promise, WAIT_MS);
   assert.equal(shellProtocol.output.get(1), "a\n");
   assert.equal(shellTransport.getReturncode(), 4);
 });
@@ -275,7 +255,7 @@ Deno.test("subprocess: DEVNULL and inherit leave no pipe transports", async () =
   assert.equal(transport.getPipeTransport(0), null);
   assert.equal(transport.getPipeTransport(1), null);
   assert.equal(transport.getPipeTransport(2), null);
-  await within(protocol.lost.promise);
+  await withTimeout(protocol.lost.promise, WAIT_MS);
   assert.equal(transport.getReturncode(), 0, "cat read EOF from /dev/null");
   assert.deepEqual(protocol.trace, ["connectionMade", "processExited", "connectionLost null"]);
 });
@@ -288,7 +268,7 @@ Deno.test("subprocess: env, clearEnv and cwd reach the child", async () => {
       cwd: dir,
       stdin: DEVNULL,
     });
-    await within(protocol.lost.promise);
+    await withTimeout(protocol.lost.promise, WAIT_MS);
     assert.equal(protocol.output.get(1), `hello|${await Deno.realPath(dir)}`);
 
     const [, cleared] = await loop.subprocessExec(() => new Recorder(), "/usr/bin/env", [], {
@@ -296,7 +276,7 @@ Deno.test("subprocess: env, clearEnv and cwd reach the child", async () => {
       clearEnv: true,
       stdin: DEVNULL,
     });
-    await within(cleared.lost.promise);
+    await withTimeout(cleared.lost.promise, WAIT_MS);
     assert.equal(cleared.output.get(1), "ONLY=1\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -306,19 +286,19 @@ Deno.test("subprocess: env, clearEnv and cwd reach the child", async () => {
 Deno.test("subprocess: a child exiting without reading its stdin gives pipeConnectionLost(0, BrokenPipe)", async () => {
   const [transport, protocol] = await shell("exit 0");
   (transport.getPipeTransport(0) as WriteTransport).write(new Uint8Array(4 * 1024 * 1024));
-  await within(protocol.lost.promise);
+  await withTimeout(protocol.lost.promise, WAIT_MS);
   assert.ok(protocol.trace.includes("pipeConnectionLost 0 BrokenPipe"), protocol.trace.join());
   assert.equal(transport.getReturncode(), 0);
 });
 
 Deno.test("subprocess: a grandchild holding stdout open does not delay processExited", async () => {
   const [transport, protocol] = await shell("sleep 30 & echo $!", { stdin: DEVNULL });
-  await within(protocol.exited.promise, 5_000, "processExited");
+  await withTimeout(protocol.exited.promise, 5_000, "processExited");
   assert.equal(transport.getReturncode(), 0);
   await until(() => protocol.output.get(1)?.endsWith("\n") ?? false, "the grandchild's pid");
   assert.equal(protocol.trace.includes("pipeConnectionLost 1 null"), false, "stdout is still open");
   Deno.kill(Number(protocol.output.get(1)), "SIGKILL");
-  await within(protocol.lost.promise);
+  await withTimeout(protocol.lost.promise, WAIT_MS);
   assert.equal(protocol.trace.at(-1), "connectionLost null");
 });
 
@@ -337,7 +317,7 @@ Deno.test("subprocess: a protocol that throws is reported, the child killed, con
       () => new Throws(),
       "echo hi; exec sleep 30",
     );
-    assert.equal(await within(protocol.lost.promise), boom);
+    assert.equal(await withTimeout(protocol.lost.promise, WAIT_MS), boom);
     assert.equal(transport.getReturncode(), -9);
     assert.equal(reports.length, 1);
     assert.equal(reports[0].exception, boom);
@@ -355,7 +335,7 @@ Deno.test("subprocess: a protocol that throws is reported, the child killed, con
       loop.subprocessShell(() => started = new ThrowsOnStart(), "exec sleep 30"),
       (err) => err === boom,
     );
-    assert.equal(await within(started!.lost.promise), boom);
+    assert.equal(await withTimeout(started!.lost.promise, WAIT_MS), boom);
     assert.equal(started!.transport!.getReturncode(), -9);
   } finally {
     loop.setExceptionHandler(null);
@@ -386,7 +366,7 @@ Deno.test("subprocess: bad arguments are TypeErrors and RangeErrors naming the a
   assert.throws(() => transport.sendSignal({} as never), TypeError);
   assert.throws(() => transport.getPipeTransport("1" as never), TypeError);
   transport.close();
-  await within(protocol.lost.promise);
+  await withTimeout(protocol.lost.promise, WAIT_MS);
 });
 
 Deno.test("subprocess: no child process is left running or unreaped", async () => {
@@ -396,7 +376,7 @@ Deno.test("subprocess: no child process is left running or unreaped", async () =
     ends.push(protocol.lost.promise);
     transport.close();
   }
-  await within(Promise.all(ends));
+  await withTimeout(Promise.all(ends), WAIT_MS);
   const { stdout } = await new Deno.Command("ps", {
     args: ["-o", "pid=,stat=,comm=", "--ppid", String(Deno.pid)],
   }).output();

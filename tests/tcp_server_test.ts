@@ -2,16 +2,16 @@
 
 import assert from "node:assert/strict";
 import { getRunningLoop, InvalidStateError, Protocol, Server } from "../mod.ts";
+import { RecordingProtocol, withTimeout } from "../testing.ts";
 import {
   portOf,
   rawListener,
   readAll,
-  Recorder,
   recordingServer,
   shutdown,
   sleep,
   until,
-  within,
+  WAIT_MS,
 } from "./_helpers.ts";
 
 const loop = getRunningLoop();
@@ -22,7 +22,7 @@ Deno.test("server close refuses new connections; waitClosed resolves once client
   assert.ok(server instanceof Server);
   assert.equal(server.getLoop(), loop);
   assert.ok(server.isServing());
-  const client = new Recorder();
+  const client = new RecordingProtocol();
   const [transport] = await loop.createConnection(() => client, "127.0.0.1", port);
   await until(() => accepted.length === 1, "the accepted connection");
 
@@ -41,8 +41,8 @@ Deno.test("server close refuses new connections; waitClosed resolves once client
   transport.write(encode("still served"));
   await until(() => accepted[0].received.length === 12, "data on the open connection");
   transport.close();
-  await within(waiting, "waitClosed after the client left");
-  await within(client.lost, "client connectionLost");
+  await withTimeout(waiting, WAIT_MS, "waitClosed after the client left");
+  await withTimeout(client.lost, WAIT_MS, "client connectionLost");
   server.close();
   await server.waitClosed();
 });
@@ -50,24 +50,32 @@ Deno.test("server close refuses new connections; waitClosed resolves once client
 Deno.test("closeClients flushes and closes, abortClients aborts, each client gets connectionLost", async () => {
   for (const how of ["closeClients", "abortClients"] as const) {
     const { server, port, accepted } = await recordingServer();
-    const clients = Array.from({ length: 5 }, () => new Recorder());
+    const clients = Array.from({ length: 5 }, () => new RecordingProtocol());
     for (const client of clients) await loop.createConnection(() => client, "127.0.0.1", port);
     await until(() => accepted.length === 5, "five accepted connections");
-    accepted[0].transport.write(encode("bye"));
+    accepted[0].transport!.write(encode("bye"));
     server.close();
     server[how]();
-    await within(Promise.all(accepted.map((r) => r.lost)), "server-side connectionLost");
-    await within(Promise.all(clients.map((c) => c.lost)), "client-side connectionLost");
+    await withTimeout(
+      Promise.all(accepted.map((r) => r.lost)),
+      WAIT_MS,
+      "server-side connectionLost",
+    );
+    await withTimeout(
+      Promise.all(clients.map((c) => c.lost)),
+      WAIT_MS,
+      "client-side connectionLost",
+    );
     if (how === "closeClients") assert.equal(new TextDecoder().decode(clients[0].received), "bye");
-    await within(server.waitClosed(), "waitClosed");
+    await withTimeout(server.waitClosed(), WAIT_MS, "waitClosed");
   }
 });
 
 Deno.test("startServing: false binds without accepting until startServing()", async () => {
-  const accepted: Recorder[] = [];
+  const accepted: RecordingProtocol[] = [];
   const server = await loop.createServer(
     () => {
-      const r = new Recorder();
+      const r = new RecordingProtocol();
       accepted.push(r);
       return r;
     },
@@ -76,7 +84,7 @@ Deno.test("startServing: false binds without accepting until startServing()", as
     { startServing: false },
   );
   assert.equal(server.isServing(), false);
-  const client = new Recorder();
+  const client = new RecordingProtocol();
   await loop.createConnection(() => client, "127.0.0.1", portOf(server));
   await sleep(30);
   assert.equal(accepted.length, 0, "the kernel queued the connection; nobody accepted it");
@@ -85,7 +93,7 @@ Deno.test("startServing: false binds without accepting until startServing()", as
   assert.ok(server.isServing());
   await until(() => accepted.length === 1, "the queued connection to be accepted");
   await shutdown(server);
-  await within(client.lost, "client connectionLost");
+  await withTimeout(client.lost, WAIT_MS, "client connectionLost");
   await assert.rejects(server.startServing(), InvalidStateError);
 });
 
@@ -97,7 +105,7 @@ Deno.test("serveForever resolves when the server is closed; await using closes i
     const forever = server.serveForever();
     await assert.rejects(server.serveForever(), InvalidStateError);
     loop.callLater(0.02, () => server.close());
-    await within(forever, "serveForever to return");
+    await withTimeout(forever, WAIT_MS, "serveForever to return");
     await assert.rejects(server.serveForever(), /closed/);
   }
   await assert.rejects(
@@ -111,21 +119,21 @@ Deno.test("a host list listens on each host", async () => {
   assert.equal(server.sockets.length, 2);
   for (const listener of server.sockets) {
     const { hostname, port } = listener.addr as Deno.NetAddr;
-    const client = new Recorder();
+    const client = new RecordingProtocol();
     const [transport] = await loop.createConnection(() => client, hostname, port);
     assert.deepEqual(transport.getExtraInfo("peername"), [hostname, port]);
     transport.close();
-    await within(client.lost, "connectionLost");
+    await withTimeout(client.lost, WAIT_MS, "connectionLost");
   }
   await shutdown(server);
 });
 
 Deno.test("sock: serve an existing listener, connect an existing connection", async () => {
   const [listener, port] = rawListener();
-  const accepted: Recorder[] = [];
+  const accepted: RecordingProtocol[] = [];
   const server = await loop.createServer(
     () => {
-      const r = new Recorder();
+      const r = new RecordingProtocol();
       accepted.push(r);
       return r;
     },
@@ -135,7 +143,7 @@ Deno.test("sock: serve an existing listener, connect an existing connection", as
   );
   assert.equal(server.sockets[0], listener);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const client = new Recorder();
+  const client = new RecordingProtocol();
   const [transport] = await loop.createConnection(() => client, undefined, undefined, {
     sock: conn,
   });
@@ -143,7 +151,7 @@ Deno.test("sock: serve an existing listener, connect an existing connection", as
   transport.write(encode("via sock"));
   await until(() => accepted[0]?.received.length === 8, "data at the server");
   transport.close();
-  await within(client.lost, "connectionLost");
+  await withTimeout(client.lost, WAIT_MS, "connectionLost");
   await shutdown(server);
 });
 
@@ -151,37 +159,40 @@ Deno.test("connectAcceptedSocket wraps a connection accepted by hand", async () 
   const [listener, port] = rawListener();
   const accepting = listener.accept();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const peer = new Recorder();
+  const peer = new RecordingProtocol();
   const [transport] = await loop.connectAcceptedSocket(() => peer, await accepting);
   await conn.write(encode("ping"));
   await until(() => peer.received.length === 4, "data through the accepted socket");
   transport.write(encode("pong"));
   transport.close();
-  assert.equal(new TextDecoder().decode(await within(readAll(conn), "reply")), "pong");
-  await within(peer.lost, "connectionLost");
+  assert.equal(
+    new TextDecoder().decode(await withTimeout(readAll(conn), WAIT_MS, "reply")),
+    "pong",
+  );
+  await withTimeout(peer.lost, WAIT_MS, "connectionLost");
   conn.close();
   listener.close();
 });
 
 Deno.test("localAddr binds the local address before connecting", async () => {
   const { server, port, accepted } = await recordingServer();
-  const client = new Recorder();
+  const client = new RecordingProtocol();
   const [transport] = await loop.createConnection(() => client, "127.0.0.1", port, {
     localAddr: ["127.0.0.2", 0],
   });
   const [host, localPort] = transport.getExtraInfo<[string, number]>("sockname");
   assert.equal(host, "127.0.0.2");
   await until(() => accepted.length === 1, "the server protocol");
-  assert.deepEqual(accepted[0].transport.getExtraInfo("peername"), ["127.0.0.2", localPort]);
+  assert.deepEqual(accepted[0].transport!.getExtraInfo("peername"), ["127.0.0.2", localPort]);
   transport.write(encode("from 127.0.0.2"));
-  accepted[0].transport.write(encode("back"));
+  accepted[0].transport!.write(encode("back"));
   await until(
     () => accepted[0].received.length === 14 && client.received.length === 4,
     "both ways",
   );
   transport.writeEof();
-  await within(accepted[0].lost, "server connectionLost");
-  await within(client.lost, "client connectionLost");
+  await withTimeout(accepted[0].lost, WAIT_MS, "server connectionLost");
+  await withTimeout(client.lost, WAIT_MS, "client connectionLost");
   await shutdown(server);
   await assert.rejects(
     loop.createConnection(() => new Protocol(), "127.0.0.1", port, { localAddr: ["127.0.0.1", 0] }),
@@ -191,13 +202,13 @@ Deno.test("localAddr binds the local address before connecting", async () => {
 
 Deno.test("happyEyeballsDelay: a host name connects through whichever address answers", async () => {
   const { server, port } = await recordingServer();
-  const client = new Recorder();
+  const client = new RecordingProtocol();
   const [transport] = await loop.createConnection(() => client, "localhost", port, {
     happyEyeballsDelay: 0.05,
   });
   assert.deepEqual(transport.getExtraInfo("peername"), ["127.0.0.1", port]);
   transport.close();
-  await within(client.lost, "connectionLost");
+  await withTimeout(client.lost, WAIT_MS, "connectionLost");
   await shutdown(server);
 });
 

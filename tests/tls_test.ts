@@ -7,7 +7,8 @@ import {
   type Server,
   type Transport,
 } from "../mod.ts";
-import { pattern, portOf, Recorder, shutdown, sleep, until, within } from "./_helpers.ts";
+import { RecordingProtocol, withTimeout } from "../testing.ts";
+import { pattern, portOf, shutdown, sleep, until, WAIT_MS } from "./_helpers.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, fixtures));
@@ -75,8 +76,9 @@ class Checker extends BufferedProtocol {
 Deno.test("TLS: 16 MiB round trip into a BufferedProtocol, with flow control", async () => {
   const [server, port] = await tlsEchoServer();
   const total = 16 * 1024 * 1024;
-  const [transport, checker] = await within(
+  const [transport, checker] = await withTimeout(
     loop.createConnection(() => new Checker(), "127.0.0.1", port, { ssl: { caCerts: [CA] } }),
+    WAIT_MS,
     "createConnection",
   );
   const data = pattern(total);
@@ -88,17 +90,16 @@ Deno.test("TLS: 16 MiB round trip into a BufferedProtocol, with flow control", a
   assert.equal(checker.received, total);
   assert.equal(checker.mismatch, -1, "bytes arrive in order and intact");
   transport.close();
-  assert.equal(await within(checker.lost, "connectionLost"), null);
+  assert.equal(await withTimeout(checker.lost, WAIT_MS, "connectionLost"), null);
   await shutdown(server);
 });
 
 Deno.test("TLS: extra info, no half-close, eofReceived cannot keep it open", async () => {
   const ssl = { ...SERVER_TLS, alpnProtocols: ["h2", "echo/1"] };
-  const serverSide: Recorder[] = [];
+  const serverSide: RecordingProtocol[] = [];
   const server = await loop.createServer(
     () => {
-      const recorder = new Recorder();
-      recorder.eofResult = true;
+      const recorder = new RecordingProtocol({ keepOpenOnEof: true });
       serverSide.push(recorder);
       return recorder;
     },
@@ -108,12 +109,12 @@ Deno.test("TLS: extra info, no half-close, eofReceived cannot keep it open", asy
   );
   const clientSsl = { caCerts: [CA], alpnProtocols: ["echo/1"] };
   const [transport, client] = await loop.createConnection(
-    () => new Recorder(),
+    () => new RecordingProtocol(),
     "localhost",
     portOf(server),
     { ssl: clientSsl },
   );
-  assert.deepEqual(client.names, ["connectionMade"], "handshake done before connectionMade");
+  assert.deepEqual(client.names(), ["connectionMade"], "handshake done before connectionMade");
   assert.equal(transport.getExtraInfo("sslcontext"), clientSsl);
   const sslObject = transport.getExtraInfo<Deno.TlsConn>("ssl_object");
   assert.equal(typeof sslObject?.handshake, "function");
@@ -125,16 +126,16 @@ Deno.test("TLS: extra info, no half-close, eofReceived cannot keep it open", asy
   assert.equal(transport.canWriteEof(), false);
   assert.throws(() => transport.writeEof(), Deno.errors.NotSupported);
 
-  await until(() => serverSide.length === 1 && serverSide[0].names.length > 0, "server side");
-  const accepted = serverSide[0].transport;
+  await until(() => serverSide.length === 1 && serverSide[0].names().length > 0, "server side");
+  const accepted = serverSide[0].transport!;
   assert.equal(accepted.getExtraInfo("alpn_protocol"), "echo/1");
   assert.equal(accepted.getExtraInfo("sslcontext"), ssl);
   transport.write(new TextEncoder().encode("ping"));
   await until(() => serverSide[0].received.length === 4, "server got ping");
   transport.close();
   // The server's protocol asked to stay open on EOF; TLS closes anyway.
-  await within(serverSide[0].lost, "server connectionLost");
-  await within(client.lost, "client connectionLost");
+  await withTimeout(serverSide[0].lost, WAIT_MS, "server connectionLost");
+  await withTimeout(client.lost, WAIT_MS, "client connectionLost");
   await shutdown(server);
 });
 
@@ -144,11 +145,12 @@ Deno.test("TLS: a hostname mismatch rejects createConnection with InvalidData", 
     const [server, port] = await tlsEchoServer();
     let made = false;
     await assert.rejects(
-      within(
+      withTimeout(
         loop.createConnection(() => ({ connectionMade: () => made = true }), "127.0.0.1", port, {
           ssl: { caCerts: [CA] },
           serverHostname: "example.com",
         }),
+        WAIT_MS,
         "createConnection",
       ),
       (err: Error) => err instanceof Deno.errors.InvalidData && /example\.com/.test(err.message),
@@ -166,8 +168,9 @@ Deno.test("TLS: a certificate from an unknown CA is rejected", async () => {
   try {
     const [server, port] = await tlsEchoServer(OTHER_TLS);
     await assert.rejects(
-      within(
+      withTimeout(
         loop.createConnection(() => new Protocol(), "127.0.0.1", port, { ssl: { caCerts: [CA] } }),
+        WAIT_MS,
         "createConnection",
       ),
       (err: Error) =>
@@ -185,18 +188,18 @@ Deno.test("TLS: a plaintext client fails the handshake; the server keeps serving
   try {
     const [server, port] = await tlsEchoServer();
     const [plain, plainProtocol] = await loop.createConnection(
-      () => new Recorder(),
+      () => new RecordingProtocol(),
       "127.0.0.1",
       port,
     );
     plain.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
-    await within(plainProtocol.lost, "plaintext client's connectionLost");
+    await withTimeout(plainProtocol.lost, WAIT_MS, "plaintext client's connectionLost");
     await until(() => captured.contexts.length > 0, "the failed handshake is reported");
     assert.ok(captured.contexts[0].exception instanceof Deno.errors.InvalidData);
     assert.ok(server.isServing());
 
     const [transport, client] = await loop.createConnection(
-      () => new Recorder(),
+      () => new RecordingProtocol(),
       "127.0.0.1",
       port,
       { ssl: { caCerts: [CA] }, serverHostname: "localhost" },
@@ -205,7 +208,7 @@ Deno.test("TLS: a plaintext client fails the handshake; the server keeps serving
     await until(() => client.received.length === 10, "the echo");
     assert.equal(new TextDecoder().decode(client.received), "still here");
     transport.close();
-    await within(client.lost, "connectionLost");
+    await withTimeout(client.lost, WAIT_MS, "connectionLost");
     await shutdown(server);
   } finally {
     captured.restore();
@@ -217,11 +220,12 @@ Deno.test("TLS: a handshake that never completes times out with TimedOut", async
   const accepted = listener.accept();
   const started = performance.now();
   await assert.rejects(
-    within(
+    withTimeout(
       loop.createConnection(() => new Protocol(), "127.0.0.1", listener.addr.port, {
         ssl: true,
         sslHandshakeTimeout: 0.2,
       }),
+      WAIT_MS,
       "createConnection",
     ),
     Deno.errors.TimedOut,
@@ -234,21 +238,27 @@ Deno.test("TLS: a handshake that never completes times out with TimedOut", async
 Deno.test("TLS: connectAcceptedSocket completes the server handshake", async () => {
   const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, ...SERVER_TLS });
   const accepted = listener.accept();
-  const connecting = loop.createConnection(() => new Recorder(), "127.0.0.1", listener.addr.port, {
-    ssl: { caCerts: [CA] },
-  });
+  const connecting = loop.createConnection(
+    () => new RecordingProtocol(),
+    "127.0.0.1",
+    listener.addr.port,
+    {
+      ssl: { caCerts: [CA] },
+    },
+  );
   const conn = await accepted;
-  const [serverTransport, serverProtocol] = await within(
+  const [serverTransport, serverProtocol] = await withTimeout(
     loop.connectAcceptedSocket(() => new EchoProtocol(), conn, { ssl: true }),
+    WAIT_MS,
     "connectAcceptedSocket",
   );
   assert.ok(serverProtocol instanceof EchoProtocol);
   assert.equal(serverTransport.canWriteEof(), false);
-  const [transport, client] = await within(connecting, "createConnection");
+  const [transport, client] = await withTimeout(connecting, WAIT_MS, "createConnection");
   transport.write(new TextEncoder().encode("abc"));
   await until(() => client.received.length === 3, "echo");
   transport.close();
-  await within(client.lost, "client connectionLost");
+  await withTimeout(client.lost, WAIT_MS, "client connectionLost");
   serverTransport.close();
   listener.close();
 });
@@ -375,7 +385,7 @@ Deno.test("startTls: an SMTP-style upgrade after a plaintext greeting keeps ever
     listener.addr.port,
   );
   await until(() => client.upgraded !== null, "the go-ahead");
-  const secure = await within(client.upgraded!, "startTls");
+  const secure = await withTimeout(client.upgraded!, WAIT_MS, "startTls");
   assert.deepEqual(client.plaintext, ["220 greetings\r\n", "220 go ahead\r\n"]);
   assert.notEqual(secure, plain);
   assert.ok(plain.isClosing(), "the old transport is closed");
@@ -393,9 +403,9 @@ Deno.test("startTls: an SMTP-style upgrade after a plaintext greeting keeps ever
   await sleep(10);
   assert.deepEqual(client.events, ["connectionMade"], "no connectionLost for the old transport");
   secure.close();
-  assert.equal(await within(client.lost, "connectionLost"), null);
+  assert.equal(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
   assert.deepEqual(client.events, ["connectionMade", "connectionLost"]);
-  await within(served, "the relay ends");
+  await withTimeout(served, WAIT_MS, "the relay ends");
   listener.close();
   await shutdown(tlsServer);
 });
@@ -404,7 +414,7 @@ Deno.test("startTls: bytes written before the upgrade go out first, in plaintext
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener.accept();
   const [plain, protocol] = await loop.createConnection(
-    () => new Recorder(),
+    () => new RecordingProtocol(),
     "127.0.0.1",
     listener.addr.port,
   );
@@ -422,9 +432,9 @@ Deno.test("startTls: bytes written before the upgrade go out first, in plaintext
   await conn.write(new TextEncoder().encode("late plaintext"));
   // The peer is no TLS server: the handshake fails, and nothing leaks.
   conn.close();
-  await assert.rejects(within(upgrading, "startTls"));
+  await assert.rejects(withTimeout(upgrading, WAIT_MS, "startTls"));
   assert.ok(plain.isClosing());
-  assert.deepEqual(protocol.names, ["connectionMade"]);
+  assert.deepEqual(protocol.names(), ["connectionMade"]);
   listener.close();
 });
 
@@ -432,7 +442,7 @@ Deno.test("startTls: serverSide without cert and key, and other bad arguments, a
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener.accept();
   const [transport, protocol] = await loop.createConnection(
-    () => new Recorder(),
+    () => new RecordingProtocol(),
     "127.0.0.1",
     listener.addr.port,
   );
@@ -453,7 +463,7 @@ Deno.test("startTls: serverSide without cert and key, and other bad arguments, a
   );
   assert.ok(!transport.isClosing(), "a refused upgrade leaves the transport alone");
   transport.close();
-  await within(protocol.lost, "connectionLost");
+  await withTimeout(protocol.lost, WAIT_MS, "connectionLost");
   conn.close();
   listener.close();
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { getRunningLoop, Protocol, type Transport } from "../mod.ts";
-import { Recorder, shutdown, until, within } from "./_helpers.ts";
+import { RecordingProtocol, withTimeout } from "../testing.ts";
+import { shutdown, until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 
@@ -42,8 +43,9 @@ Deno.test("unix: echo round trip; peername and sockname are paths", async () => 
       return echo;
     }, path);
     assert.equal((server.sockets[0].addr as Deno.UnixAddr).path, path);
-    const [transport, client] = await within(
-      loop.createUnixConnection(() => new Recorder(), path),
+    const [transport, client] = await withTimeout(
+      loop.createUnixConnection(() => new RecordingProtocol(), path),
+      WAIT_MS,
       "createUnixConnection",
     );
     assert.equal(transport.getExtraInfo("peername"), path);
@@ -56,7 +58,7 @@ Deno.test("unix: echo round trip; peername and sockname are paths", async () => 
     await until(() => served.length === 1, "the server side");
     assert.equal(served[0].getExtraInfo("sockname"), path);
     transport.close();
-    assert.equal(await within(client.lost, "connectionLost"), null);
+    assert.equal(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
     await shutdown(server);
     assert.equal(exists(path), false, "the socket file is removed on close");
   });
@@ -65,23 +67,26 @@ Deno.test("unix: echo round trip; peername and sockname are paths", async () => 
 Deno.test("unix: half-close works; the server sees eofReceived", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/eof.sock`;
-    const accepted: Recorder[] = [];
+    const accepted: RecordingProtocol[] = [];
     const server = await loop.createUnixServer(() => {
-      const recorder = new Recorder();
+      const recorder = new RecordingProtocol();
       accepted.push(recorder);
       return recorder;
     }, path);
-    const [transport, client] = await loop.createUnixConnection(() => new Recorder(), path);
+    const [transport, client] = await loop.createUnixConnection(
+      () => new RecordingProtocol(),
+      path,
+    );
     transport.write(new TextEncoder().encode("last words"));
     transport.writeEof();
-    await until(() => accepted[0]?.names.includes("connectionLost") ?? false, "server side");
-    assert.deepEqual(accepted[0].names, [
+    await until(() => accepted[0]?.names().includes("connectionLost") ?? false, "server side");
+    assert.deepEqual(accepted[0].names(), [
       "connectionMade",
       "dataReceived",
       "eofReceived",
       "connectionLost",
     ]);
-    await within(client.lost, "client connectionLost");
+    await withTimeout(client.lost, WAIT_MS, "client connectionLost");
     await shutdown(server);
   });
 });
@@ -99,7 +104,7 @@ Deno.test("unix: a stale socket file left by a dead server is replaced", async (
       stderr: "null",
     }).spawn();
     const reader = child.stdout.getReader();
-    await within(reader.read(), "the child server");
+    await withTimeout(reader.read(), WAIT_MS, "the child server");
     reader.releaseLock();
     child.kill("SIGKILL");
     await child.status;
@@ -108,11 +113,14 @@ Deno.test("unix: a stale socket file left by a dead server is replaced", async (
     await assert.rejects(Deno.connect({ transport: "unix", path }), Deno.errors.ConnectionRefused);
 
     const server = await loop.createUnixServer(() => new Echo(), path);
-    const [transport, client] = await loop.createUnixConnection(() => new Recorder(), path);
+    const [transport, client] = await loop.createUnixConnection(
+      () => new RecordingProtocol(),
+      path,
+    );
     transport.write(new Uint8Array([1, 2, 3]));
     await until(() => client.received.length === 3, "the echo");
     transport.close();
-    await within(client.lost, "connectionLost");
+    await withTimeout(client.lost, WAIT_MS, "connectionLost");
     await shutdown(server);
   });
 });
@@ -158,13 +166,17 @@ Deno.test("unix: sock options take existing Unix listeners and connections", asy
       sock: Deno.listen({ transport: "unix", path }),
     });
     const conn = await Deno.connect({ transport: "unix", path });
-    const [transport, client] = await loop.createUnixConnection(() => new Recorder(), null, {
-      sock: conn,
-    });
+    const [transport, client] = await loop.createUnixConnection(
+      () => new RecordingProtocol(),
+      null,
+      {
+        sock: conn,
+      },
+    );
     transport.write(new Uint8Array([9]));
     await until(() => client.received.length === 1, "the echo");
     transport.close();
-    await within(client.lost, "connectionLost");
+    await withTimeout(client.lost, WAIT_MS, "connectionLost");
     await shutdown(server);
   });
 });
