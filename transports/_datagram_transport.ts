@@ -9,6 +9,7 @@ import type { EventLoop } from "../loop/event_loop.ts";
 import { checkHost, checkPort } from "../loop/_validate.ts";
 import { asBytes, toError } from "./_bytes.ts";
 import { WriteFlowControl } from "./_flow_control.ts";
+import { reportToLoop } from "./_report.ts";
 import { toDenoError } from "./_node_socket_channel.ts";
 import { DatagramTransport, type NetAddress } from "./transport.ts";
 
@@ -288,14 +289,7 @@ export class UdpTransport extends DatagramTransport {
 
   /** The single error path: reports `err` to the loop's exception handler, then tears down with it. */
   #fatalError(err: unknown, message: string): void {
-    const exc = toError(err);
-    this.#loop.callExceptionHandler({
-      message,
-      exception: exc,
-      transport: this,
-      protocol: this.#protocol,
-    });
-    this.#teardown(exc);
+    this.#teardown(reportToLoop(this.#loop, message, err, this, this.#protocol));
   }
 
   /**
@@ -326,12 +320,7 @@ export class UdpTransport extends DatagramTransport {
     try {
       protocol.connectionLost?.(exc);
     } catch (err) {
-      this.#loop.callExceptionHandler({
-        message: "Exception in protocol.connectionLost()",
-        exception: toError(err),
-        transport: this,
-        protocol,
-      });
+      reportToLoop(this.#loop, "Exception in protocol.connectionLost()", err, this, protocol);
     }
   }
 }

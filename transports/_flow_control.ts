@@ -1,7 +1,7 @@
 /** Write flow control shared by the stream and datagram transports. */
 
 import type { EventLoop } from "../loop/event_loop.ts";
-import { toError } from "./_bytes.ts";
+import { reportToLoop } from "./_report.ts";
 
 /** The protocol callbacks flow control calls; a protocol may lack either. */
 export interface FlowControlledProtocol {
@@ -71,12 +71,7 @@ export class WriteFlowControl {
     try {
       protocol[callback]?.();
     } catch (err) {
-      this.#loop.callExceptionHandler({
-        message: `protocol.${callback}() failed`,
-        exception: toError(err),
-        transport: this.#transport,
-        protocol,
-      });
+      reportToLoop(this.#loop, `protocol.${callback}() failed`, err, this.#transport, protocol);
     }
   }
 }

@@ -9,6 +9,7 @@ import { InvalidStateError } from "../loop/errors.ts";
 import type { ByteChannel } from "./_channel.ts";
 import { asBytes, isDisconnect, toError } from "./_bytes.ts";
 import { WriteFlowControl } from "./_flow_control.ts";
+import { reportToLoop } from "./_report.ts";
 import { Transport } from "./transport.ts";
 
 /** The callbacks a stream transport may call; a protocol may have any subset. */
@@ -478,16 +479,11 @@ export class StreamTransport extends Transport {
    * (unless it is a peer disconnect), then tears down with it.
    */
   #fatalError(err: unknown, message: string): void {
-    const exc = toError(err);
-    if (!isDisconnect(exc)) {
-      this.#loop.callExceptionHandler({
-        message,
-        exception: exc,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
-    this.#teardown(exc);
+    this.#teardown(
+      isDisconnect(err)
+        ? toError(err)
+        : reportToLoop(this.#loop, message, err, this, this.#protocol),
+    );
   }
 
   /**
@@ -515,12 +511,7 @@ export class StreamTransport extends Transport {
     try {
       protocol.connectionLost?.(exc);
     } catch (err) {
-      this.#loop.callExceptionHandler({
-        message: "Exception in protocol.connectionLost()",
-        exception: toError(err),
-        transport: this,
-        protocol,
-      });
+      reportToLoop(this.#loop, "Exception in protocol.connectionLost()", err, this, protocol);
     } finally {
       this.#onLost?.(this, exc);
     }

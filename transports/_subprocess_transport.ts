@@ -10,6 +10,7 @@ import { ProcessLookupError } from "../loop/errors.ts";
 import { StreamsChannel } from "./_streams_channel.ts";
 import { type StreamProtocol, StreamTransport } from "./_stream_transport.ts";
 import { toError } from "./_bytes.ts";
+import { reportToLoop } from "./_report.ts";
 import { type ReadTransport, SubprocessTransport, type WriteTransport } from "./transport.ts";
 
 /** The callbacks a subprocess transport may call; a protocol may have any subset. */
@@ -256,11 +257,6 @@ export class ChildProcessTransport extends SubprocessTransport {
   }
 
   #report(err: unknown, message: string): void {
-    this.#loop.callExceptionHandler({
-      message,
-      exception: toError(err),
-      transport: this,
-      protocol: this.#protocol,
-    });
+    reportToLoop(this.#loop, message, err, this, this.#protocol);
   }
 }
