@@ -2,7 +2,7 @@
 
 import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
 import { makeProtocol } from "./_open_stream.ts";
-import { checkBoolean, checkOptions } from "./_validate.ts";
+import { checkBoolean, checkNoNul, checkOptions } from "./_validate.ts";
 import {
   ChildProcessTransport,
   type PipedFds,
@@ -134,12 +134,20 @@ function checkEnv(env: unknown, method: string): Record<string, string> | undefi
     if (typeof value !== "string") {
       throw new TypeError(`${method}: 'opts.env.${key}' must be a string, got ${typeof value}`);
     }
+    if (key === "" || key.includes("=")) {
+      throw new TypeError(
+        `${method}: 'opts.env' key ${JSON.stringify(key)} is not a variable name`,
+      );
+    }
+    checkNoNul(key, method, "opts.env key");
+    checkNoNul(value, method, `opts.env.${key}`);
   }
   return env as Record<string, string>;
 }
 
 function checkCwd(cwd: unknown, method: string): string | URL | undefined {
-  if (cwd === undefined || typeof cwd === "string" || cwd instanceof URL) return cwd;
+  if (typeof cwd === "string") return checkNoNul(cwd, method, "opts.cwd");
+  if (cwd === undefined || cwd instanceof URL) return cwd;
   throw new TypeError(`${method}: 'opts.cwd' must be a string or URL, got ${typeof cwd}`);
 }
 
@@ -230,6 +238,12 @@ export function subprocessExec<P extends object>(
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === "string")) {
     return Promise.reject(new TypeError(`${method}: 'args' must be an array of strings`));
   }
+  try {
+    if (typeof program === "string") checkNoNul(program, method, "program");
+    args.forEach((arg, i) => checkNoNul(arg, method, `args[${i}]`));
+  } catch (err) {
+    return Promise.reject(err);
+  }
   return open(loop, factory, method, program, args, opts);
 }
 
@@ -242,6 +256,9 @@ export function subprocessShell<P extends object>(
   const method = "subprocessShell";
   if (typeof cmd !== "string" || cmd.length === 0) {
     return Promise.reject(new TypeError(`${method}: 'cmd' must be a non-empty string`));
+  }
+  if (cmd.includes("\0")) {
+    return Promise.reject(new TypeError(`${method}: 'cmd' must not contain a NUL byte`));
   }
   return open(loop, factory, method, "/bin/sh", ["-c", cmd], opts);
 }

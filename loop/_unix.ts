@@ -3,7 +3,7 @@
 import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
 import { type AcceptHandler, Server } from "./server.ts";
 import { openStream, socketExtra, startStream } from "./_open_stream.ts";
-import { checkBoolean, checkOptions } from "./_validate.ts";
+import { checkBoolean, checkNoNul, checkOptions } from "./_validate.ts";
 import { ConnChannel } from "../transports/_conn_channel.ts";
 import type { Transport } from "../transports/transport.ts";
 
@@ -46,7 +46,7 @@ function checkPath(path: unknown, method: string): string {
     throw new TypeError(`${method}: 'path' must be a string, got ${typeof path}`);
   }
   if (path.length === 0) throw new TypeError(`${method}: 'path' must not be empty`);
-  return path;
+  return checkNoNul(path, method, "path");
 }
 
 function checkUnixSock<T extends Deno.Conn | Deno.Listener>(

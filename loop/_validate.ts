@@ -28,13 +28,19 @@ export function checkPort(
   return port;
 }
 
+/** A string the operating system can take: C strings cannot carry a NUL byte. */
+export function checkNoNul(value: string, method: string, name: string): string {
+  if (value.includes("\0")) throw new TypeError(`${method}: '${name}' must not contain a NUL byte`);
+  return value;
+}
+
 /** A non-empty host name or address string. */
 export function checkHost(host: unknown, method: string, name = "host"): string {
   if (typeof host !== "string") {
     throw new TypeError(`${method}: '${name}' must be a string, got ${typeof host}`);
   }
   if (host.length === 0) throw new TypeError(`${method}: '${name}' must not be empty`);
-  return host;
+  return checkNoNul(host, method, name);
 }
 
 /** A duration in seconds: a finite number > 0 (>= 0 if `allowZero`). */

@@ -323,6 +323,13 @@ const LOOP_CASES: Case[] = [
   },
   {
     call: "createConnection",
+    input: "host with a NUL byte",
+    error: TypeError,
+    names: "'host'",
+    run: () => loop.createConnection(factory, "local\0host", 80),
+  },
+  {
+    call: "createConnection",
     input: "factory not a function",
     error: TypeError,
     names: "'factory'",
@@ -626,6 +633,12 @@ function subprocessCases(): Case[] {
     exec("env null", TypeError, "'opts.env'", "true", [], { env: null }),
     exec("env a number value", TypeError, "'opts.env.A'", "true", [], { env: { A: 1 } }),
     exec("clearEnv a string", TypeError, "'opts.clearEnv'", "true", [], { clearEnv: "yes" }),
+    exec("program with a NUL byte", TypeError, "'program'", "tr\0ue"),
+    exec("args[1] with a NUL byte", TypeError, "'args[1]'", "echo", ["a", "b\0"]),
+    exec("cwd with a NUL byte", TypeError, "'opts.cwd'", "true", [], { cwd: "/tmp\0" }),
+    exec("env value with a NUL byte", TypeError, "'opts.env.A'", "true", [], { env: { A: "\0" } }),
+    exec("env key with '='", TypeError, "'opts.env' key", "true", [], { env: { "A=B": "c" } }),
+    exec("env key empty", TypeError, "'opts.env' key", "true", [], { env: { "": "c" } }),
     {
       call: "subprocessExec",
       input: "factory not a function",
@@ -635,6 +648,7 @@ function subprocessCases(): Case[] {
     },
     shell("cmd empty", TypeError, "'cmd'", ""),
     shell("cmd a number", TypeError, "'cmd'", 5),
+    shell("cmd with a NUL byte", TypeError, "'cmd'", "true\0"),
     shell("opts a string", TypeError, "'opts'", "true", "opts"),
     shell("stdout 'inherit'", TypeError, "'opts.stdout'", "true", { stdout: "inherit" }),
   ];
@@ -650,6 +664,13 @@ function unixCases(): Case[] {
   return Object.entries(methods).flatMap(([call, method]): Case[] => [
     { call, input: "path a number", error: TypeError, names: "'path'", run: () => method(5) },
     { call, input: "path empty", error: TypeError, names: "'path'", run: () => method("") },
+    {
+      call,
+      input: "path with a NUL byte",
+      error: TypeError,
+      names: "'path'",
+      run: () => method("/tmp/a\0b"),
+    },
     { call, input: "no path, no sock", error: TypeError, names: "'path'", run: () => method(null) },
     {
       call,
