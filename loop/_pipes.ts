@@ -50,6 +50,19 @@ function checkUnlocked(stream: ReadableStream | WritableStream, method: string):
   if (stream.locked) throw new TypeError(`${method}: 'pipe' is a locked stream`);
 }
 
+/** A file closed already would only fail at its first read or write: refuse it now. */
+function fileChannel(file: Deno.FsFile, method: string): ByteChannel {
+  try {
+    file.statSync?.();
+  } catch (err) {
+    if (err instanceof Deno.errors.BadResource) {
+      throw new Deno.errors.BadResource(`${method}: 'pipe' is a closed file`, { cause: err });
+    }
+    throw err;
+  }
+  return new ConnChannel(file, false);
+}
+
 function checkFactory(factory: unknown, method: string): void {
   if (typeof factory !== "function") {
     throw new TypeError(`${method}: 'factory' must be a function that makes a protocol`);
@@ -61,7 +74,7 @@ function readChannel(pipe: unknown, method: string): ByteChannel {
     checkUnlocked(pipe, method);
     return new StreamsChannel(pipe, null);
   }
-  if (hasMethods(pipe, "read", "close")) return new ConnChannel(pipe as Deno.FsFile, false);
+  if (hasMethods(pipe, "read", "close")) return fileChannel(pipe as Deno.FsFile, method);
   throw new TypeError(`${method}: 'pipe' must be a Deno.FsFile, Deno.stdin or a ReadableStream`);
 }
 
@@ -70,7 +83,7 @@ function writeChannel(pipe: unknown, method: string): ByteChannel {
     checkUnlocked(pipe, method);
     return new StreamsChannel(null, pipe);
   }
-  if (hasMethods(pipe, "write", "close")) return new ConnChannel(pipe as Deno.FsFile, false);
+  if (hasMethods(pipe, "write", "close")) return fileChannel(pipe as Deno.FsFile, method);
   throw new TypeError(
     `${method}: 'pipe' must be a Deno.FsFile, Deno.stdout, Deno.stderr or a WritableStream`,
   );

@@ -453,6 +453,28 @@ const LOOP_CASES: Case[] = [
   },
   {
     call: "connectReadPipe",
+    input: "a closed file",
+    error: Deno.errors.BadResource,
+    names: "'pipe'",
+    run: () => {
+      const file = Deno.openSync(new URL(import.meta.url));
+      file.close();
+      return loop.connectReadPipe(factory, file);
+    },
+  },
+  {
+    call: "connectWritePipe",
+    input: "a closed file",
+    error: Deno.errors.BadResource,
+    names: "'pipe'",
+    run: () => {
+      const file = Deno.openSync(new URL(import.meta.url));
+      file.close();
+      return loop.connectWritePipe(factory, file);
+    },
+  },
+  {
+    call: "connectReadPipe",
     input: "factory not a function",
     error: TypeError,
     names: "'factory'",
