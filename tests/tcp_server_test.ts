@@ -27,9 +27,23 @@ Deno.test("server close refuses new connections; waitClosed resolves once client
   await until(() => accepted.length === 1, "the accepted connection");
 
   server.close();
+  let refused = false;
+  const probe = async () => {
+    for (let attempt = 0; attempt < 1000 && !refused; attempt++) {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      } catch (err) {
+        refused = err instanceof Deno.errors.ConnectionRefused;
+      }
+      if (!refused) await sleep(5);
+    }
+  };
+  const probing = probe();
   assert.equal(server.isServing(), false);
   assert.deepEqual(server.sockets, []);
-  await sleep(10); // Deno releases the socket when the pending accept op settles
+  // Deno releases the socket when the pending accept op settles; until then
+  // a raw connection may still get through (and be reset).
+  await withTimeout(probing, WAIT_MS, "the listening socket to be released");
   await assert.rejects(
     loop.createConnection(() => new Protocol(), "127.0.0.1", port),
     Deno.errors.ConnectionRefused,
