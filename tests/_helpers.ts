@@ -3,6 +3,7 @@
  * recorder and the bounded wait are the test kit's (`../testing.ts`).
  */
 
+import assert from "node:assert/strict";
 import { getRunningLoop, type Server } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
 
@@ -84,4 +85,31 @@ export async function recordingServer(
     0,
   );
   return { server, port: portOf(server), accepted };
+}
+
+/**
+ * Closes `server` and its clients, then checks that every connection, on
+ * both sides, got `connectionLost(null)` after the callbacks a clean close
+ * gives (the clients see the server's EOF first).
+ */
+export async function assertAllLostOnClose(
+  server: Server,
+  serverSide: RecordingProtocol[],
+  clients: [unknown, RecordingProtocol][],
+): Promise<void> {
+  server.close();
+  server.closeClients();
+  await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
+  const lost = await withTimeout(
+    Promise.all(clients.map(([, protocol]) => protocol.lost)),
+    WAIT_MS,
+    "every client's connectionLost",
+  );
+  assert.ok(lost.every((exc) => exc === null));
+  for (const protocol of serverSide) {
+    assert.deepEqual(protocol.names(), ["connectionMade", "connectionLost"]);
+  }
+  for (const [, protocol] of clients) {
+    assert.deepEqual(protocol.names(), ["connectionMade", "eofReceived", "connectionLost"]);
+  }
 }

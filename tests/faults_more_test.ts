@@ -21,7 +21,7 @@ import {
   type WriteTransport,
 } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
-import { until } from "./_helpers.ts";
+import { assertAllLostOnClose, until } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const WAIT_MS = 10_000;
@@ -475,21 +475,7 @@ Deno.test("faults: a Unix server closed with 100 connected clients: every connec
       ),
     );
     await until(() => serverSide.length === 100, "every accept");
-    server.close();
-    server.closeClients();
-    await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
-    const lost = await withTimeout(
-      Promise.all(clients.map(([, protocol]) => protocol.lost)),
-      WAIT_MS,
-      "every client's connectionLost",
-    );
-    assert.ok(lost.every((exc) => exc === null));
-    for (const protocol of serverSide) {
-      assert.deepEqual(protocol.names(), ["connectionMade", "connectionLost"]);
-    }
-    for (const [, protocol] of clients) {
-      assert.deepEqual(protocol.names(), ["connectionMade", "eofReceived", "connectionLost"]);
-    }
+    await assertAllLostOnClose(server, serverSide, clients);
   });
 });
 
