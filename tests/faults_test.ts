@@ -13,13 +13,9 @@ import {
   type Transport,
 } from "../mod.ts";
 import { createTransportPair, RecordingProtocol, withTimeout } from "../testing.ts";
-import { assertAllLostOnClose, WAIT_MS } from "./_helpers.ts";
+import { assertAllLostOnClose, sleep, until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Runs `body` with an exception handler that records; restores the default after. */
 async function recordingErrors(body: (errors: ExceptionContext[]) => Promise<void>): Promise<void> {
@@ -44,7 +40,7 @@ Deno.test("faults: a peer reset mid-write gives connectionLost(ConnectionReset),
       );
       const peer = await withTimeout(accepted, WAIT_MS, "the accept");
       transport.write(new Uint8Array(8 << 20));
-      await delay(20);
+      await sleep(20);
       peer.close(); // with unread bytes queued, the kernel answers with a reset
       transport.write(new Uint8Array(1024));
       const exc = await withTimeout(protocol.lost, WAIT_MS, "connectionLost");
@@ -79,9 +75,7 @@ Deno.test("faults: a server closed with 500 connected clients: every connection 
       () => loop.createConnection(() => new RecordingProtocol(), "127.0.0.1", port),
     ),
   );
-  const deadline = Date.now() + WAIT_MS;
-  while (serverSide.length < 500 && Date.now() < deadline) await delay(5);
-  assert.equal(serverSide.length, 500, "the server accepted every client");
+  await until(() => serverSide.length === 500, "the server to accept every client");
   await assertAllLostOnClose(server, serverSide, clients);
 });
 
@@ -118,12 +112,11 @@ Deno.test("faults: writing 1 GiB to a peer that stops reading keeps memory bound
   const server = await loop.createServer(() => sink, "127.0.0.1", 0);
   const { port } = server.sockets[0].addr as Deno.NetAddr;
   const [writer, firehose] = await loop.createConnection(() => new Firehose(), "127.0.0.1", port);
-  const deadline = Date.now() + WAIT_MS;
-  while (sink.transport === null && Date.now() < deadline) await delay(1);
+  await until(() => sink.transport !== null, "the accepted connection");
   const reader = sink.transport!;
   reader.pauseReading(); // the peer stops reading
   const before = Deno.memoryUsage().rss;
-  await delay(300);
+  await sleep(300);
   const grown = Deno.memoryUsage().rss - before;
   assert.ok(firehose.paused, "the writer was told to pause");
   assert.ok(writer.getWriteBufferSize() <= 64 * 1024 + CHUNK.length);
@@ -182,9 +175,9 @@ async function provoke(failing: string, peer: Transport, faulty: Transport): Pro
   if (failing === "pauseWriting" || failing === "resumeWriting") {
     peer.pauseReading();
     faulty.write(new Uint8Array(1 << 20));
-    await delay(20);
+    await sleep(20);
     peer.resumeReading();
-    await delay(20);
+    await sleep(20);
   }
   if (failing === "connectionLost") faulty.close();
 }
@@ -271,7 +264,7 @@ Deno.test("faults: a server whose protocol's connectionMade() throws keeps servi
       "127.0.0.1",
       port,
     );
-    await delay(20);
+    await sleep(20);
     assert.equal(second.isClosing(), false, "the second connection is served");
     assert.equal(errors.length, 1);
     second.close();
