@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { getRunningLoop, type Server } from "../mod.ts";
+import { type ExceptionContext, getRunningLoop, type Server } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
 
 /** How long a test waits for anything before it fails, in milliseconds. */
@@ -111,5 +111,29 @@ export async function assertAllLostOnClose(
   }
   for (const [, protocol] of clients) {
     assert.deepEqual(protocol.names(), ["connectionMade", "eofReceived", "connectionLost"]);
+  }
+}
+
+/** Runs `body` with an exception handler that records every report; restores the default after. */
+export async function recordingErrors(
+  body: (errors: ExceptionContext[]) => Promise<void>,
+): Promise<void> {
+  const loop = getRunningLoop();
+  const errors: ExceptionContext[] = [];
+  loop.setExceptionHandler((_loop, context) => errors.push(context));
+  try {
+    await body(errors);
+  } finally {
+    loop.setExceptionHandler(null);
+  }
+}
+
+/** Runs `body` with a new temporary directory, removed after. */
+export async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "aio-test-" });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 }

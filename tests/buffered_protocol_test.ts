@@ -1,11 +1,11 @@
 /** BufferedProtocol on both byte channels, and the Web-Streams channel itself. */
 
 import assert from "node:assert/strict";
-import { BufferedProtocol, type ExceptionContext, getRunningLoop, type Transport } from "../mod.ts";
+import { BufferedProtocol, getRunningLoop, type Transport } from "../mod.ts";
 import { StreamTransport } from "../transports/_stream_transport.ts";
 import { StreamsChannel } from "../transports/_streams_channel.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
-import { concat, pattern, rawListener, until, WAIT_MS } from "./_helpers.ts";
+import { concat, pattern, rawListener, recordingErrors, until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 
@@ -57,9 +57,7 @@ Deno.test("BufferedProtocol over TCP: filled in place, never detached, every byt
 
 Deno.test("getBuffer returning an empty array, or throwing, is a fatal error", async () => {
   for (const bad of ["empty", "throw"] as const) {
-    const contexts: ExceptionContext[] = [];
-    loop.setExceptionHandler((_loop, context) => contexts.push(context));
-    try {
+    await recordingErrors(async (contexts) => {
       const [listener, port] = rawListener();
       const accepted = listener.accept();
       const lost = loop.createFuture<Error | null>();
@@ -83,9 +81,7 @@ Deno.test("getBuffer returning an empty array, or throwing, is a fatal error", a
       assert.match(contexts[0].message, /getBuffer/);
       conn.close();
       listener.close();
-    } finally {
-      loop.setExceptionHandler(null);
-    }
+    });
   }
 });
 

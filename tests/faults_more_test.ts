@@ -21,7 +21,7 @@ import {
   type WriteTransport,
 } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
-import { assertAllLostOnClose, until } from "./_helpers.ts";
+import { assertAllLostOnClose, recordingErrors, sleep, until, withTempDir } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const WAIT_MS = 10_000;
@@ -32,30 +32,6 @@ const SERVER_TLS = {
   cert: Deno.readTextFileSync(new URL("./fixtures/server.pem", import.meta.url)),
   key: Deno.readTextFileSync(new URL("./fixtures/server.key", import.meta.url)),
 };
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Runs `body` with an exception handler that records; restores the default after. */
-async function recordingErrors(body: (errors: ExceptionContext[]) => Promise<void>): Promise<void> {
-  const errors: ExceptionContext[] = [];
-  loop.setExceptionHandler((_loop, context) => errors.push(context));
-  try {
-    await body(errors);
-  } finally {
-    loop.setExceptionHandler(null);
-  }
-}
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "aio-faults-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** The one report a faulty protocol caused: every field of asyncio's context. */
 function checkReport(
@@ -140,7 +116,7 @@ Deno.test("faults: a child SIGKILLed by a third party mid-stream: pipes lost, ex
   await until(() => protocol.output[1].length > 100_000, "the child's flood");
   Deno.kill(transport.getPid(), "SIGKILL");
   assert.equal(await withTimeout(protocol.lost.promise, WAIT_MS, "connectionLost"), null);
-  await delay(10); // a callback after connectionLost would land here
+  await sleep(10); // a callback after connectionLost would land here
   checkChildTrace(protocol.trace);
   assert.equal(count(protocol.trace, "pipeConnectionLost 1"), 1);
   assert.equal(count(protocol.trace, "pipeConnectionLost 2"), 1);
@@ -164,7 +140,7 @@ Deno.test("faults: a child SIGKILLed while we write to its stdin gives pipeConne
   const chunk = new Uint8Array(16 * 1024);
   for (let i = 0; i < 1000 && !protocol.paused; i++) {
     stdin.write(chunk); // the child never reads: the kernel pipe fills, then our buffer
-    await delay(0);
+    await sleep(0);
   }
   assert.ok(protocol.paused, "the writer was told to pause");
   assert.ok(stdin.getWriteBufferSize() > 0, "bytes wait for the child");
@@ -200,7 +176,7 @@ for (const failing of ["pipeDataReceived", "pipeConnectionLost", "processExited"
         { stdin: DEVNULL },
       );
       assert.equal(await withTimeout(faulty.lost.promise, WAIT_MS, "connectionLost"), faulty.boom);
-      await delay(10);
+      await sleep(10);
       checkChildTrace(faulty.trace);
       checkReport(errors, {
         exception: faulty.boom,
@@ -280,7 +256,7 @@ for (const failing of ["datagramReceived", "errorReceived", "connectionLost"]) {
       if (failing === "errorReceived") transport.sendto(new Uint8Array(70_000)); // EMSGSIZE
       if (failing === "connectionLost") transport.close();
       const exc = await withTimeout(faulty.lost.promise, WAIT_MS, "connectionLost");
-      await delay(10);
+      await sleep(10);
       assert.equal(exc, failing === "connectionLost" ? null : faulty.boom);
       assert.equal(count(faulty.trace, "connectionLost"), 1);
       assert.equal(faulty.trace.at(-1), "connectionLost");
@@ -344,7 +320,7 @@ async function checkStreamFault(
   transport: Transport,
 ): Promise<void> {
   assert.equal(await withTimeout(faulty.lost, WAIT_MS, "connectionLost"), faulty.boom);
-  await delay(10);
+  await sleep(10);
   assert.equal(faulty.names().filter((name) => name === "connectionLost").length, 1);
   assert.equal(faulty.names().at(-1), "connectionLost");
   assert.equal(transport.isClosing(), true);
@@ -440,7 +416,7 @@ Deno.test("faults: a peer reset mid-write on a Unix socket gives connectionLost(
         );
         const peer = await withTimeout(accepted, WAIT_MS, "the accept");
         transport.write(new Uint8Array(8 << 20));
-        await delay(20);
+        await sleep(20);
         assert.ok(transport.getWriteBufferSize() > 0, "the peer reads nothing");
         peer.close(); // with unread bytes queued
         transport.write(new Uint8Array(1024));

@@ -5,28 +5,11 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  BufferedProtocol,
-  type ExceptionContext,
-  getRunningLoop,
-  Protocol,
-  type Transport,
-} from "../mod.ts";
+import { BufferedProtocol, getRunningLoop, Protocol, type Transport } from "../mod.ts";
 import { createTransportPair, RecordingProtocol, withTimeout } from "../testing.ts";
-import { assertAllLostOnClose, sleep, until, WAIT_MS } from "./_helpers.ts";
+import { assertAllLostOnClose, recordingErrors, sleep, until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
-
-/** Runs `body` with an exception handler that records; restores the default after. */
-async function recordingErrors(body: (errors: ExceptionContext[]) => Promise<void>): Promise<void> {
-  const errors: ExceptionContext[] = [];
-  loop.setExceptionHandler((_loop, context) => errors.push(context));
-  try {
-    await body(errors);
-  } finally {
-    loop.setExceptionHandler(null);
-  }
-}
 
 Deno.test("faults: a peer reset mid-write gives connectionLost(ConnectionReset), nothing logged", async () => {
   await recordingErrors(async (errors) => {

@@ -29,6 +29,7 @@ import {
   simulatePeerReset,
   withTimeout,
 } from "../testing.ts";
+import { sleep } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const WAIT_MS = 5000;
@@ -42,10 +43,6 @@ function pattern(offset: number, size: number): Uint8Array {
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i++) bytes[i] = patternAt(offset + i);
   return bytes;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Also checks the watermark rules at the moment flow control calls back. */
@@ -225,7 +222,7 @@ function socketHarness(listen: Listen): (keep: [boolean, boolean]) => Promise<Ha
           const peer = ends[1 - victim];
           peer.transport.pauseReading();
           write(ends[victim], 128 * 1024);
-          await delay(10);
+          await sleep(10);
           peer.transport.abort();
           peer.aborted = true;
         },
@@ -281,7 +278,7 @@ function setLimits(end: Writer, high?: number, low?: number): void {
 }
 
 function apply(harness: Harness, op: Op, resets: { happened: boolean }): Promise<void> | void {
-  if (op.kind === "wait") return delay(op.ms);
+  if (op.kind === "wait") return sleep(op.ms);
   const end = harness.ends[op.side];
   const transport = end.transport;
   switch (op.kind) {
@@ -410,7 +407,7 @@ async function runModel(
       WAIT_MS,
       "connectionLost on both ends",
     );
-    await delay(5); // a callback after connectionLost would land here
+    await sleep(5); // a callback after connectionLost would land here
     checkEnd(harness, 0, resets.happened);
     checkEnd(harness, 1, resets.happened);
     assert.deepEqual(errors.map((context) => context.message), [], "the exception handler ran");
@@ -594,7 +591,7 @@ async function runPipeModel(ops: PipeOp[]): Promise<void> {
     for (const op of ops) {
       switch (op.kind) {
         case "wait":
-          await delay(op.ms);
+          await sleep(op.ms);
           break;
         case "write":
           write(end, op.size);
@@ -628,7 +625,7 @@ async function runPipeModel(ops: PipeOp[]): Promise<void> {
     stdout.resumeReading();
     stdin.close();
     assert.equal(await withTimeout(protocol.lost.promise, WAIT_MS, "connectionLost"), null);
-    await delay(5); // a callback after connectionLost would land here
+    await sleep(5); // a callback after connectionLost would land here
     checkPipeTrace(protocol.trace);
     assert.deepEqual(protocol.violations, []);
     assert.equal(transport.getReturncode(), 0, "cat exits normally once its stdin closes");
@@ -710,7 +707,7 @@ Deno.test("test kit: a side that stops reading makes the writer pause, and resum
   );
   reader.pauseReading();
   writer.write(new Uint8Array(1_000_000)); // more than the read held in flight
-  await withTimeout(delay(20), WAIT_MS, "a pause");
+  await withTimeout(sleep(20), WAIT_MS, "a pause");
   assert.deepEqual(writerProtocol.names(), ["connectionMade", "pauseWriting"]);
   assert.ok(writer.getWriteBufferSize() > 64 * 1024);
   reader.resumeReading();
@@ -732,7 +729,7 @@ Deno.test("test kit: half-close keeps the other direction open when eofReceived 
   );
   client.write(new TextEncoder().encode("question"));
   client.writeEof();
-  await withTimeout(delay(10), WAIT_MS, "the EOF");
+  await withTimeout(sleep(10), WAIT_MS, "the EOF");
   assert.deepEqual(serverProtocol.names(), ["connectionMade", "dataReceived", "eofReceived"]);
   assert.equal(server.isClosing(), false);
   server.write(new TextEncoder().encode("answer"));

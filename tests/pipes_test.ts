@@ -7,11 +7,9 @@ import {
   type WriteTransport,
 } from "../mod.ts";
 import { withTimeout } from "../testing.ts";
-import { WAIT_MS } from "./_helpers.ts";
+import { sleep, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Collects what a read pipe delivers and resolves on `connectionLost`. */
 class Sink extends Protocol {
@@ -116,7 +114,7 @@ Deno.test("pipes: the reader going away gives connectionLost(BrokenPipe) on the 
     source.lost.promise.then((exc) => lost = exc);
     for (let i = 0; i < 200 && lost === undefined; i++) {
       writeTransport.write(new Uint8Array(1024));
-      await delay(5);
+      await sleep(5);
     }
     assert.ok(lost instanceof Deno.errors.BrokenPipe, `got ${lost}`);
     assert.equal(writeTransport.isClosing(), true);
@@ -165,7 +163,7 @@ Deno.test("pipes: a default ReadableStream is delivered chunk by chunk; pause ho
     }
   }
   const [transport, sink] = await loop.connectReadPipe(() => new PauseFirst(), stream);
-  await delay(50);
+  await sleep(50);
   assert.equal(sink.chunks.length, 1, "nothing is delivered while paused");
   assert.equal(transport.isReading(), false);
   transport.resumeReading();
@@ -178,7 +176,7 @@ Deno.test("pipes: a WritableStream gets every byte; close() closes the sink", as
   let closed = false;
   const stream = new WritableStream<Uint8Array>({
     async write(chunk) {
-      await delay(1);
+      await sleep(1);
       received.push(...chunk);
     },
     close() {

@@ -11,12 +11,10 @@ import {
   WriteTransport,
 } from "../mod.ts";
 import { withTimeout } from "../testing.ts";
-import { until, WAIT_MS } from "./_helpers.ts";
+import { sleep, until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const decoder = new TextDecoder();
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Records every callback as a line, keeps output per fd, and resolves on `connectionLost`. */
 class Recorder extends SubprocessProtocol {
@@ -186,7 +184,7 @@ Deno.test("subprocess: a child flooding stdout while reading is paused stays bou
   );
   const stdout = transport.getPipeTransport(1) as ReadTransport;
   const rssBefore = Deno.memoryUsage().rss;
-  await delay(500);
+  await sleep(500);
   assert.equal(received, 0, "nothing is delivered while paused");
   assert.equal(stdout.isReading(), false);
   assert.ok(
@@ -198,9 +196,9 @@ Deno.test("subprocess: a child flooding stdout while reading is paused stays bou
   stdout.resumeReading();
   await until(() => received >= 4 * 1024 * 1024, "4 MiB after resumeReading()");
   stdout.pauseReading();
-  await delay(50);
+  await sleep(50);
   const frozen = received;
-  await delay(200);
+  await sleep(200);
   assert.equal(received, frozen, "pausing again stops delivery");
   transport.close();
   await withTimeout(protocol.lost.promise, WAIT_MS);

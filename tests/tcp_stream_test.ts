@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import { type AddressInfo, createServer as createNodeServer } from "node:net";
 import {
-  type ExceptionContext,
   getRunningLoop,
   InvalidStateError,
   Protocol,
@@ -18,6 +17,7 @@ import {
   portOf,
   rawListener,
   readAll,
+  recordingErrors,
   recordingServer,
   shutdown,
   sleep,
@@ -342,9 +342,7 @@ Deno.test("an in-flight read's bytes wait for resumeReading", async () => {
 });
 
 Deno.test("a throwing callback goes to the exception handler and ends only its own connection", async () => {
-  const contexts: ExceptionContext[] = [];
-  loop.setExceptionHandler((_loop, context) => contexts.push(context));
-  try {
+  await recordingErrors(async (contexts) => {
     const boom = new Error("protocol bug");
     class Faulty extends RecordingProtocol {
       override dataReceived(data: Uint8Array) {
@@ -374,15 +372,11 @@ Deno.test("a throwing callback goes to the exception handler and ends only its o
     goodTransport.close();
     await withTimeout(good.lost, WAIT_MS, "connectionLost");
     await shutdown(server);
-  } finally {
-    loop.setExceptionHandler(null);
-  }
+  });
 });
 
 Deno.test("connectionMade that throws rejects createConnection and reports the error", async () => {
-  const contexts: ExceptionContext[] = [];
-  loop.setExceptionHandler((_loop, context) => contexts.push(context));
-  try {
+  await recordingErrors(async (contexts) => {
     const { server, port } = await recordingServer();
     const boom = new Error("no");
     const lost = loop.createFuture<Error | null>();
@@ -402,9 +396,7 @@ Deno.test("connectionMade that throws rejects createConnection and reports the e
     assert.equal(await withTimeout(lost, WAIT_MS, "connectionLost"), boom);
     assert.equal(contexts.length, 1);
     await shutdown(server);
-  } finally {
-    loop.setExceptionHandler(null);
-  }
+  });
 });
 
 Deno.test("a peer reset gives connectionLost(ConnectionReset)", async () => {
@@ -510,9 +502,7 @@ Deno.test("bytes written in many small writes arrive in order", async () => {
 });
 
 Deno.test("the server's protocol factory throwing is reported and the connection closed", async () => {
-  const contexts: ExceptionContext[] = [];
-  loop.setExceptionHandler((_loop, context) => contexts.push(context));
-  try {
+  await recordingErrors(async (contexts) => {
     const server = await loop.createServer(
       () => {
         throw new Error("factory failed");
@@ -526,7 +516,5 @@ Deno.test("the server's protocol factory throwing is reported and the connection
     assert.equal(contexts.length, 1);
     assert.match(String(contexts[0].exception), /factory failed/);
     await shutdown(server);
-  } finally {
-    loop.setExceptionHandler(null);
-  }
+  });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { getRunningLoop, Protocol, type Transport } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
-import { shutdown, until, WAIT_MS } from "./_helpers.ts";
+import { shutdown, until, WAIT_MS, withTempDir } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 
@@ -12,15 +12,6 @@ class Echo extends Protocol {
   }
   override dataReceived(data: Uint8Array) {
     this.transport.write(data);
-  }
-}
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "aio-unix-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 }
 
