@@ -70,20 +70,25 @@ export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
   return concat(chunks);
 }
 
+/** A protocol factory that keeps every protocol it makes, in order. */
+export function recordingFactory<P extends object = RecordingProtocol>(
+  make: () => P = () => new RecordingProtocol() as unknown as P,
+): [factory: () => P, made: P[]] {
+  const made: P[] = [];
+  const factory = () => {
+    const protocol = make();
+    made.push(protocol);
+    return protocol;
+  };
+  return [factory, made];
+}
+
 /** A TCP server on 127.0.0.1 whose protocols are recorders, with the recorders it made. */
 export async function recordingServer(
   make: () => RecordingProtocol = () => new RecordingProtocol(),
 ): Promise<{ server: Server; port: number; accepted: RecordingProtocol[] }> {
-  const accepted: RecordingProtocol[] = [];
-  const server = await getRunningLoop().createServer(
-    () => {
-      const recorder = make();
-      accepted.push(recorder);
-      return recorder;
-    },
-    "127.0.0.1",
-    0,
-  );
+  const [factory, accepted] = recordingFactory(make);
+  const server = await getRunningLoop().createServer(factory, "127.0.0.1", 0);
   return { server, port: portOf(server), accepted };
 }
 

@@ -21,7 +21,14 @@ import {
   type WriteTransport,
 } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
-import { assertAllLostOnClose, recordingErrors, sleep, until, withTempDir } from "./_helpers.ts";
+import {
+  assertAllLostOnClose,
+  recordingErrors,
+  recordingFactory,
+  sleep,
+  until,
+  withTempDir,
+} from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const WAIT_MS = 10_000;
@@ -438,12 +445,8 @@ Deno.test("faults: a peer reset mid-write on a Unix socket gives connectionLost(
 Deno.test("faults: a Unix server closed with 100 connected clients: every connection gets connectionLost", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/many.sock`;
-    const serverSide: RecordingProtocol[] = [];
-    const server = await loop.createUnixServer(() => {
-      const protocol = new RecordingProtocol();
-      serverSide.push(protocol);
-      return protocol;
-    }, path);
+    const [factory, serverSide] = recordingFactory();
+    const server = await loop.createUnixServer(factory, path);
     const clients = await Promise.all(
       Array.from(
         { length: 100 },

@@ -7,7 +7,14 @@
 import assert from "node:assert/strict";
 import { BufferedProtocol, getRunningLoop, Protocol, type Transport } from "../mod.ts";
 import { createTransportPair, RecordingProtocol, withTimeout } from "../testing.ts";
-import { assertAllLostOnClose, recordingErrors, sleep, until, WAIT_MS } from "./_helpers.ts";
+import {
+  assertAllLostOnClose,
+  recordingErrors,
+  recordingFactory,
+  sleep,
+  until,
+  WAIT_MS,
+} from "./_helpers.ts";
 
 const loop = getRunningLoop();
 
@@ -41,13 +48,9 @@ Deno.test("faults: a peer reset mid-write gives connectionLost(ConnectionReset),
 });
 
 Deno.test("faults: a server closed with 500 connected clients: every connection gets connectionLost", async () => {
-  const serverSide: RecordingProtocol[] = [];
+  const [factory, serverSide] = recordingFactory();
   const server = await loop.createServer(
-    () => {
-      const protocol = new RecordingProtocol();
-      serverSide.push(protocol);
-      return protocol;
-    },
+    factory,
     "127.0.0.1",
     0,
   );

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { TLSSocket } from "node:tls";
 import { getRunningLoop, Protocol, type Server, type Transport } from "../mod.ts";
 import { withTimeout } from "../testing.ts";
-import { pattern, portOf, shutdown, sleep, until, WAIT_MS } from "./_helpers.ts";
+import { pattern, portOf, recordingFactory, shutdown, sleep, until, WAIT_MS } from "./_helpers.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, fixtures));
@@ -129,13 +129,9 @@ class StartTlsClient extends Protocol {
 async function startTlsServer(
   make: () => StartTlsServer = () => new StartTlsServer(),
 ): Promise<[Server, StartTlsServer[]]> {
-  const accepted: StartTlsServer[] = [];
+  const [factory, accepted] = recordingFactory(() => make());
   const server = await loop.createServer(
-    () => {
-      const protocol = make();
-      accepted.push(protocol);
-      return protocol;
-    },
+    factory,
     "127.0.0.1",
     0,
   );

@@ -7,6 +7,7 @@ import {
   portOf,
   rawListener,
   readAll,
+  recordingFactory,
   recordingServer,
   shutdown,
   sleep,
@@ -86,13 +87,9 @@ Deno.test("closeClients flushes and closes, abortClients aborts, each client get
 });
 
 Deno.test("startServing: false binds without accepting until startServing()", async () => {
-  const accepted: RecordingProtocol[] = [];
+  const [factory, accepted] = recordingFactory();
   const server = await loop.createServer(
-    () => {
-      const r = new RecordingProtocol();
-      accepted.push(r);
-      return r;
-    },
+    factory,
     "127.0.0.1",
     0,
     { startServing: false },
@@ -144,13 +141,9 @@ Deno.test("a host list listens on each host", async () => {
 
 Deno.test("sock: serve an existing listener, connect an existing connection", async () => {
   const [listener, port] = rawListener();
-  const accepted: RecordingProtocol[] = [];
+  const [factory, accepted] = recordingFactory();
   const server = await loop.createServer(
-    () => {
-      const r = new RecordingProtocol();
-      accepted.push(r);
-      return r;
-    },
+    factory,
     null,
     null,
     { sock: listener },

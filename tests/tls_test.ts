@@ -8,7 +8,7 @@ import {
   type Transport,
 } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
-import { pattern, portOf, shutdown, sleep, until, WAIT_MS } from "./_helpers.ts";
+import { pattern, portOf, recordingFactory, shutdown, sleep, until, WAIT_MS } from "./_helpers.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, fixtures));
@@ -96,13 +96,11 @@ Deno.test("TLS: 16 MiB round trip into a BufferedProtocol, with flow control", a
 
 Deno.test("TLS: extra info, no half-close, eofReceived cannot keep it open", async () => {
   const ssl = { ...SERVER_TLS, alpnProtocols: ["h2", "echo/1"] };
-  const serverSide: RecordingProtocol[] = [];
+  const [factory, serverSide] = recordingFactory(() =>
+    new RecordingProtocol({ keepOpenOnEof: true })
+  );
   const server = await loop.createServer(
-    () => {
-      const recorder = new RecordingProtocol({ keepOpenOnEof: true });
-      serverSide.push(recorder);
-      return recorder;
-    },
+    factory,
     "127.0.0.1",
     0,
     { ssl },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { getRunningLoop, Protocol, type Transport } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
-import { shutdown, until, WAIT_MS, withTempDir } from "./_helpers.ts";
+import { recordingFactory, shutdown, until, WAIT_MS, withTempDir } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 
@@ -58,12 +58,8 @@ Deno.test("unix: echo round trip; peername and sockname are paths", async () => 
 Deno.test("unix: half-close works; the server sees eofReceived", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/eof.sock`;
-    const accepted: RecordingProtocol[] = [];
-    const server = await loop.createUnixServer(() => {
-      const recorder = new RecordingProtocol();
-      accepted.push(recorder);
-      return recorder;
-    }, path);
+    const [factory, accepted] = recordingFactory();
+    const server = await loop.createUnixServer(factory, path);
     const [transport, client] = await loop.createUnixConnection(
       () => new RecordingProtocol(),
       path,
