@@ -129,7 +129,7 @@ class StartTlsClient extends Protocol {
 async function startTlsServer(
   make: () => StartTlsServer = () => new StartTlsServer(),
 ): Promise<[Server, StartTlsServer[]]> {
-  const [factory, accepted] = recordingFactory(() => make());
+  const [factory, accepted] = recordingFactory(make);
   const server = await loop.createServer(
     factory,
     "127.0.0.1",
