@@ -3,17 +3,13 @@
  * recorder and the bounded wait are the test kit's (`../testing.ts`).
  */
 
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "@std/assert";
+import { delay } from "@std/async";
 import { type ExceptionContext, getRunningLoop, type Server } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
 
 /** How long a test waits for anything before it fails, in milliseconds. */
 export const WAIT_MS = 10_000;
-
-/** Waits `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Polls `condition` every few milliseconds until it holds, bounded. */
 export async function until(condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
@@ -22,7 +18,7 @@ export async function until(condition: () => boolean, what: string, ms = WAIT_MS
     if (performance.now() > deadline) {
       throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     }
-    await sleep(2);
+    await delay(2);
   }
 }
 
@@ -110,12 +106,12 @@ export async function assertAllLostOnClose(
     WAIT_MS,
     "every client's connectionLost",
   );
-  assert.ok(lost.every((exc) => exc === null));
+  assert(lost.every((exc) => exc === null));
   for (const protocol of serverSide) {
-    assert.deepEqual(protocol.names(), ["connectionMade", "connectionLost"]);
+    assertEquals(protocol.names(), ["connectionMade", "connectionLost"]);
   }
   for (const [, protocol] of clients) {
-    assert.deepEqual(protocol.names(), ["connectionMade", "eofReceived", "connectionLost"]);
+    assertEquals(protocol.names(), ["connectionMade", "eofReceived", "connectionLost"]);
   }
 }
 

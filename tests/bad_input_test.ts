@@ -9,7 +9,7 @@
  * `startTls` on open transports).
  */
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import {
   DatagramProtocol,
   type DatagramTransport,
@@ -934,8 +934,8 @@ async function withPair(body: (transport: Transport) => Promise<void>): Promise<
 
 function checkError(err: unknown, row: Omit<Case, "run">): boolean {
   const where = `${row.call} with ${row.input}`;
-  assert.ok(err instanceof row.error, `${where}: got ${err}, expected a ${row.error.name}`);
-  assert.ok(
+  assert(err instanceof row.error, `${where}: got ${err}, expected a ${row.error.name}`);
+  assert(
     (err as Error).message.includes(row.names),
     `${where}: "${(err as Error).message}" does not name ${row.names}`,
   );
@@ -952,8 +952,8 @@ Deno.test("bad input: every method fails at once with a clear error naming the a
         checkError(err, row);
         continue;
       }
-      assert.ok(result instanceof Promise, `${row.call} with ${row.input}: no error`);
-      await assert.rejects(withTimeout(result, 1000, row.call), (err) => checkError(err, row));
+      assert(result instanceof Promise, `${row.call} with ${row.input}: no error`);
+      checkError(await assertRejects(() => withTimeout(result, 1000, row.call)), row);
     }
   });
 });
@@ -961,8 +961,8 @@ Deno.test("bad input: every method fails at once with a clear error naming the a
 Deno.test("bad input: the loop's connection methods reject (never throw) and open nothing", async () => {
   for (const row of LOOP_CASES) {
     const result = row.run(null as never);
-    assert.ok(result instanceof Promise, `${row.call} with ${row.input} threw synchronously`);
-    await assert.rejects(withTimeout(result, 1000, row.call), (err) => checkError(err, row));
+    assert(result instanceof Promise, `${row.call} with ${row.input} threw synchronously`);
+    checkError(await assertRejects(() => withTimeout(result, 1000, row.call)), row);
   }
 });
 
@@ -992,15 +992,15 @@ Deno.test("bad input: endpoint methods of every transport kind fail with an erro
           checkError(err, row);
           continue;
         }
-        assert.ok(result instanceof Promise, `${row.call} with ${row.input}: no error`);
-        await assert.rejects(withTimeout(result, 1000, row.call), (err) => checkError(err, row));
+        assert(result instanceof Promise, `${row.call} with ${row.input}: no error`);
+        checkError(await assertRejects(() => withTimeout(result, 1000, row.call)), row);
       }
-      assert.equal(stream.isClosing(), false, "the stream transport is untouched");
-      assert.equal(stream.isReading(), true);
+      assertEquals(stream.isClosing(), false, "the stream transport is untouched");
+      assertEquals(stream.isReading(), true);
     });
-    assert.equal(child.getPipeTransport(3), null, "fds past stderr have no pipe, as asyncio");
-    assert.equal(child.getReturncode(), null, "the child is untouched");
-    assert.equal(datagram.getWriteBufferSize(), 0, "nothing was queued");
+    assertEquals(child.getPipeTransport(3), null, "fds past stderr have no pipe, as asyncio");
+    assertEquals(child.getReturncode(), null, "the child is untouched");
+    assertEquals(datagram.getWriteBufferSize(), 0, "nothing was queued");
   } finally {
     child.close();
     datagram.close();
@@ -1020,22 +1020,23 @@ Deno.test("bad input: a closed transport drops writes and ignores repeated close
   transport.pauseReading();
   transport.resumeReading();
   transport.writeEof();
-  assert.equal(transport.getWriteBufferSize(), 0);
+  assertEquals(transport.getWriteBufferSize(), 0);
   await withTimeout(Promise.all([protocol.lost, peerProtocol.lost]), 5000, "connectionLost");
-  assert.equal(peerProtocol.received.length, 0);
-  assert.throws(
+  assertEquals(peerProtocol.received.length, 0);
+  assertThrows(
     () => transport.write("x" as never),
     TypeError,
+    undefined,
     "a closed transport still checks types",
   );
-  assert.equal(peer.isClosing(), true);
+  assertEquals(peer.isClosing(), true);
 });
 
 Deno.test("bad input: write() after writeEof() is an InvalidStateError", async () => {
   await withPair((transport) => {
     transport.writeEof();
-    assert.throws(() => transport.write(new Uint8Array(1)), InvalidStateError);
-    assert.throws(() => transport.writelines([new Uint8Array(1)]), InvalidStateError);
+    assertThrows(() => transport.write(new Uint8Array(1)), InvalidStateError);
+    assertThrows(() => transport.writelines([new Uint8Array(1)]), InvalidStateError);
     return Promise.resolve();
   });
 });
@@ -1044,6 +1045,6 @@ Deno.test("bad input: a closed server refuses startServing and serveForever", as
   const server = await loop.createServer(factory, "127.0.0.1", 0);
   server.close();
   await withTimeout(server.waitClosed(), 5000, "server.waitClosed()");
-  await assert.rejects(server.startServing(), InvalidStateError);
-  await assert.rejects(server.serveForever(), InvalidStateError);
+  await assertRejects(() => server.startServing(), InvalidStateError);
+  await assertRejects(() => server.serveForever(), InvalidStateError);
 });

@@ -1,6 +1,6 @@
 /** BufferedProtocol on both byte channels, and the Web-Streams channel itself. */
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertStrictEquals } from "@std/assert";
 import { BufferedProtocol, getRunningLoop, type Transport } from "../mod.ts";
 import { StreamTransport } from "../transports/_stream_transport.ts";
 import { StreamsChannel } from "../transports/_streams_channel.ts";
@@ -25,7 +25,7 @@ class Collector extends BufferedProtocol {
     return this.buffer;
   }
   override bufferUpdated(nbytes: number) {
-    assert.ok(nbytes > 0 && nbytes <= this.buffer.length);
+    assert(nbytes > 0 && nbytes <= this.buffer.length);
     this.filled.push(this.buffer.slice(0, nbytes));
   }
   override eofReceived() {
@@ -46,12 +46,12 @@ Deno.test("BufferedProtocol over TCP: filled in place, never detached, every byt
   const data = pattern(1024 * 1024);
   for (let sent = 0; sent < data.length;) sent += await conn.write(data.subarray(sent));
   conn.close();
-  assert.equal(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), null);
-  assert.ok(protocol.eof);
-  assert.equal(protocol.buffer.buffer, arrayBuffer);
-  assert.equal(protocol.buffer.byteLength, 4096, "the protocol's array is not detached");
-  assert.deepEqual(concat(protocol.filled), data);
-  assert.ok(protocol.hints.every((hint) => hint === -1));
+  assertEquals(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), null);
+  assert(protocol.eof);
+  assertStrictEquals(protocol.buffer.buffer, arrayBuffer);
+  assertEquals(protocol.buffer.byteLength, 4096, "the protocol's array is not detached");
+  assertEquals(concat(protocol.filled), data);
+  assert(protocol.hints.every((hint) => hint === -1));
   listener.close();
 });
 
@@ -75,10 +75,10 @@ Deno.test("getBuffer returning an empty array, or throwing, is a fatal error", a
       );
       const conn = await accepted;
       const exc = await withTimeout(lost, WAIT_MS, "connectionLost");
-      assert.ok(exc instanceof Error);
-      assert.match(exc.message, bad === "throw" ? /no buffer/ : /empty buffer/);
-      assert.equal(contexts.length, 1);
-      assert.match(contexts[0].message, /getBuffer/);
+      assert(exc instanceof Error);
+      assertMatch(exc.message, bad === "throw" ? /no buffer/ : /empty buffer/);
+      assertEquals(contexts.length, 1);
+      assertMatch(contexts[0].message, /getBuffer/);
       conn.close();
       listener.close();
     });
@@ -120,7 +120,7 @@ function memoryStreams(byteStream = true) {
 function overStreams<P extends object>(protocol: P, streams: ReturnType<typeof memoryStreams>) {
   const channel = new StreamsChannel(streams.readable, streams.writable);
   const transport = new StreamTransport({ loop, channel, protocol, extra: { pipe: streams } });
-  assert.equal(transport.start(), null);
+  assertEquals(transport.start(), null);
   return transport;
 }
 
@@ -133,11 +133,11 @@ Deno.test("streams channel: BufferedProtocol over a BYOB byte stream keeps its a
   streams.push(data.slice(0, 2500));
   streams.push(data.slice(2500));
   streams.end();
-  assert.equal(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), null);
-  assert.equal(protocol.buffer.buffer, arrayBuffer);
-  assert.equal(protocol.buffer.byteLength, 1000);
-  assert.deepEqual(concat(protocol.filled), data);
-  assert.ok(protocol.eof);
+  assertEquals(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), null);
+  assertStrictEquals(protocol.buffer.buffer, arrayBuffer);
+  assertEquals(protocol.buffer.byteLength, 1000);
+  assertEquals(concat(protocol.filled), data);
+  assert(protocol.eof);
 });
 
 Deno.test("streams channel: Protocol over a plain stream; writes, writeEof and close reach the sink", async () => {
@@ -145,21 +145,21 @@ Deno.test("streams channel: Protocol over a plain stream; writes, writeEof and c
     const streams = memoryStreams(byteStream);
     const protocol = new RecordingProtocol({ keepOpenOnEof: true });
     const transport = overStreams(protocol, streams);
-    assert.equal(transport.getExtraInfo("pipe"), streams);
+    assertStrictEquals(transport.getExtraInfo("pipe"), streams);
     streams.push(pattern(70_000));
     await until(() => protocol.received.length === 70_000, "70,000 bytes");
-    assert.deepEqual(protocol.received, pattern(70_000));
+    assertEquals(protocol.received, pattern(70_000));
     const out = pattern(5000, 3);
     transport.write(out);
     out.fill(0);
     transport.writeEof();
     await until(() => streams.isClosed(), "the sink to close on writeEof");
-    assert.deepEqual(concat(streams.written), pattern(5000, 3));
+    assertEquals(concat(streams.written), pattern(5000, 3));
     streams.end();
     await until(() => protocol.names().includes("eofReceived"), "eofReceived");
     transport.close();
-    assert.equal(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), null);
-    assert.deepEqual(protocol.names().slice(-2), ["eofReceived", "connectionLost"]);
+    assertEquals(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), null);
+    assertEquals(protocol.names().slice(-2), ["eofReceived", "connectionLost"]);
   }
 });
 
@@ -176,5 +176,5 @@ Deno.test("streams channel: a sink that fails gives connectionLost(err)", async 
   const transport: Transport = new StreamTransport({ loop, channel, protocol, extra: {} });
   (transport as StreamTransport).start();
   transport.write(new Uint8Array([1, 2, 3]));
-  assert.equal(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), failure);
+  assertStrictEquals(await withTimeout(protocol.lost, WAIT_MS, "connectionLost"), failure);
 });

@@ -1,4 +1,13 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertIsError,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
+import { delay } from "@std/async";
 import dgram from "node:dgram";
 import {
   DatagramProtocol,
@@ -8,7 +17,7 @@ import {
   type NetAddress,
 } from "../mod.ts";
 import { withTimeout } from "../testing.ts";
-import { sleep, until, WAIT_MS } from "./_helpers.ts";
+import { until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const encoder = new TextEncoder();
@@ -99,26 +108,26 @@ async function catchingExceptions(fn: (seen: ExceptionContext[]) => Promise<void
 for (const host of ["127.0.0.1", "::1"]) {
   Deno.test(`echo round trip over ${host}, callbacks in order`, async () => {
     const [server, echo] = await endpoint(() => new Echo(), { localAddr: [host, 0] });
-    assert.deepEqual(echo.events, ["connectionMade"]);
+    assertEquals(echo.events, ["connectionMade"]);
     const [client, recorder] = await endpoint(() => new Recorder(), {
       remoteAddr: [host, portOf(server)],
     });
-    assert.deepEqual(recorder.events, ["connectionMade"]);
-    assert.deepEqual(client.getExtraInfo("peername"), [host, portOf(server)]);
-    assert.equal(server.getExtraInfo("peername"), undefined);
-    assert.deepEqual(server.getExtraInfo("sockname"), [host, portOf(server)]);
-    assert.ok(client.getExtraInfo("socket") instanceof dgram.Socket);
+    assertEquals(recorder.events, ["connectionMade"]);
+    assertEquals(client.getExtraInfo("peername"), [host, portOf(server)]);
+    assertEquals(server.getExtraInfo("peername"), undefined);
+    assertEquals(server.getExtraInfo("sockname"), [host, portOf(server)]);
+    assert(client.getExtraInfo("socket") instanceof dgram.Socket);
 
     client.sendto(encoder.encode("Hello World!"));
     const [data, from] = await recorder.next();
-    assert.equal(decoder.decode(data), "Hello World!");
-    assert.deepEqual(from, [host, portOf(server)]);
+    assertEquals(decoder.decode(data), "Hello World!");
+    assertEquals(from, [host, portOf(server)]);
 
     client.close();
-    assert.equal(client.isClosing(), true);
-    assert.deepEqual(recorder.events, ["connectionMade", "datagramReceived"]);
-    assert.equal(await withTimeout(recorder.lost.promise, WAIT_MS, "connectionLost"), null);
-    assert.deepEqual(recorder.events, ["connectionMade", "datagramReceived", "connectionLost"]);
+    assertEquals(client.isClosing(), true);
+    assertEquals(recorder.events, ["connectionMade", "datagramReceived"]);
+    assertEquals(await withTimeout(recorder.lost.promise, WAIT_MS, "connectionLost"), null);
+    assertEquals(recorder.events, ["connectionMade", "datagramReceived", "connectionLost"]);
     await closeAll(echo);
   });
 }
@@ -130,8 +139,8 @@ Deno.test("empty datagrams are sent and delivered", async () => {
   });
   client.sendto(new Uint8Array(0));
   client.sendto(Uint8Array.of(7));
-  assert.deepEqual((await recorder.next())[0], new Uint8Array(0));
-  assert.deepEqual((await recorder.next())[0], Uint8Array.of(7));
+  assertEquals((await recorder.next())[0], new Uint8Array(0));
+  assertEquals((await recorder.next())[0], Uint8Array.of(7));
   await closeAll(recorder, echo);
 });
 
@@ -161,7 +170,7 @@ Deno.test("10,000 datagrams of 0 to 8 KiB arrive intact and in order", async () 
     override datagramReceived(data: Uint8Array) {
       const i = this.received++;
       try {
-        assert.deepEqual(data, payload(i), `datagram ${i}`);
+        assertEquals(data, payload(i), `datagram ${i}`);
       } catch (err) {
         done.reject(err);
         return;
@@ -173,8 +182,8 @@ Deno.test("10,000 datagrams of 0 to 8 KiB arrive intact and in order", async () 
   const [, checker] = await endpoint(() => new Checker(), {
     remoteAddr: ["127.0.0.1", portOf(server)],
   });
-  assert.equal(await withTimeout(done.promise, 30_000, "10,000 echoes"), count);
-  assert.deepEqual(checker.events, ["connectionMade"]);
+  assertStrictEquals(await withTimeout(done.promise, 30_000, "10,000 echoes"), count);
+  assertEquals(checker.events, ["connectionMade"]);
   await closeAll(checker, echo);
 });
 
@@ -191,22 +200,23 @@ Deno.test("a connected endpoint gets only its peer's datagrams and sends only th
   stranger.transport.sendto(encoder.encode("from the stranger"), clientAddr);
   peer.transport.sendto(encoder.encode("from the peer"), clientAddr);
   const [data, from] = await recorder.next();
-  assert.equal(decoder.decode(data), "from the peer");
-  assert.deepEqual(from, ["127.0.0.1", portOf(peerTransport)]);
+  assertEquals(decoder.decode(data), "from the peer");
+  assertEquals(from, ["127.0.0.1", portOf(peerTransport)]);
 
-  assert.throws(
+  assertThrows(
     () => client.sendto(encoder.encode("x"), ["127.0.0.1", portOf(stranger.transport)]),
-    (err: Error) => err instanceof TypeError && /'addr' must be omitted/.test(err.message),
+    TypeError,
+    "'addr' must be omitted",
   );
   client.sendto(encoder.encode("one"));
   client.sendto(encoder.encode("two"), ["127.0.0.1", portOf(peerTransport)]);
   client.sendto(encoder.encode("three"), ["localhost", portOf(peerTransport)]);
   const texts = [];
   for (let i = 0; i < 3; i++) texts.push(decoder.decode((await peer.next())[0]));
-  assert.deepEqual(texts, ["one", "two", "three"]);
-  await sleep(20);
-  assert.equal(recorder.datagrams.length, 1);
-  assert.equal(stranger.datagrams.length, 0);
+  assertEquals(texts, ["one", "two", "three"]);
+  await delay(20);
+  assertEquals(recorder.datagrams.length, 1);
+  assertEquals(stranger.datagrams.length, 0);
   await closeAll(recorder, peer, stranger);
 });
 
@@ -223,9 +233,9 @@ Deno.test("allowBroadcast is applied: broadcast sends fail without it", async ()
     () => refused.errors.length > 0 && allowed.getWriteBufferSize() === 0,
     "the broadcast sends",
   );
-  assert.equal(refused.errors.length, 1);
-  assert.equal(accepted.errors.length, 0);
-  assert.equal(plain.isClosing(), false, "a send error leaves the endpoint open");
+  assertEquals(refused.errors.length, 1);
+  assertEquals(accepted.errors.length, 0);
+  assertEquals(plain.isClosing(), false, "a send error leaves the endpoint open");
   await closeAll(refused, accepted);
 });
 
@@ -244,15 +254,15 @@ Deno.test("a throwing datagramReceived goes to the exception handler and closes 
     });
     client.sendto(encoder.encode("first"));
     client.sendto(encoder.encode("second"));
-    assert.equal(await withTimeout(faulty.lost.promise, WAIT_MS, "connectionLost"), boom);
-    await sleep(20);
-    assert.deepEqual(faulty.events, ["connectionMade", "datagramReceived", "connectionLost"]);
-    assert.equal(seen.length, 1);
-    assert.equal(seen[0].exception, boom);
-    assert.equal(seen[0].transport, server);
-    assert.equal(seen[0].protocol, faulty);
-    assert.match(seen[0].message, /datagramReceived/);
-    assert.equal(server.isClosing(), true);
+    assertStrictEquals(await withTimeout(faulty.lost.promise, WAIT_MS, "connectionLost"), boom);
+    await delay(20);
+    assertEquals(faulty.events, ["connectionMade", "datagramReceived", "connectionLost"]);
+    assertEquals(seen.length, 1);
+    assertStrictEquals(seen[0].exception, boom);
+    assertStrictEquals(seen[0].transport, server);
+    assertStrictEquals(seen[0].protocol, faulty);
+    assertMatch(seen[0].message, /datagramReceived/);
+    assertEquals(server.isClosing(), true);
     await closeAll(sender);
   });
 });
@@ -267,12 +277,16 @@ Deno.test("a throwing connectionMade rejects the endpoint and still calls connec
       }
     }
     let protocol: Refusing | undefined;
-    await assert.rejects(
-      loop.createDatagramEndpoint(() => protocol = new Refusing(), { localAddr: ["127.0.0.1", 0] }),
-      (err) => err === boom,
+    assertStrictEquals(
+      await assertRejects(() =>
+        loop.createDatagramEndpoint(() => protocol = new Refusing(), {
+          localAddr: ["127.0.0.1", 0],
+        })
+      ),
+      boom,
     );
-    assert.equal(await withTimeout(protocol!.lost.promise, WAIT_MS, "connectionLost"), boom);
-    assert.equal(seen.length, 1);
+    assertStrictEquals(await withTimeout(protocol!.lost.promise, WAIT_MS, "connectionLost"), boom);
+    assertEquals(seen.length, 1);
   });
 });
 
@@ -284,18 +298,18 @@ Deno.test("sendto after close is dropped; close flushes queued datagrams first",
     remoteAddr: ["127.0.0.1", portOf(server)],
   });
   for (let i = 0; i < 50; i++) client.sendto(encoder.encode(`datagram ${i}`));
-  assert.ok(client.getWriteBufferSize() > 0);
+  assert(client.getWriteBufferSize() > 0);
   client.close();
   client.close();
   client.sendto(encoder.encode("too late"));
-  assert.equal(await withTimeout(sender.lost.promise, WAIT_MS, "connectionLost"), null);
-  assert.equal(client.getWriteBufferSize(), 0);
+  assertEquals(await withTimeout(sender.lost.promise, WAIT_MS, "connectionLost"), null);
+  assertEquals(client.getWriteBufferSize(), 0);
   const texts = [];
   for (let i = 0; i < 50; i++) texts.push(decoder.decode((await receiver.next())[0]));
-  assert.deepEqual(texts, Array.from({ length: 50 }, (_, i) => `datagram ${i}`));
-  await sleep(20);
-  assert.equal(receiver.datagrams.length, 50);
-  assert.deepEqual(sender.events, ["connectionMade", "connectionLost"]);
+  assertEquals(texts, Array.from({ length: 50 }, (_, i) => `datagram ${i}`));
+  await delay(20);
+  assertEquals(receiver.datagrams.length, 50);
+  assertEquals(sender.events, ["connectionMade", "connectionLost"]);
   await closeAll(receiver);
 });
 
@@ -303,35 +317,35 @@ Deno.test("abort drops queued datagrams and calls connectionLost(null) once, lat
   const [client, sender] = await endpoint(() => new Recorder(), { family: 4 });
   for (let i = 0; i < 50; i++) client.sendto(new Uint8Array(100), ["127.0.0.1", 9]);
   client.abort();
-  assert.deepEqual(sender.events, ["connectionMade"], "connectionLost is never synchronous");
-  assert.equal(client.getWriteBufferSize(), 0);
+  assertEquals(sender.events, ["connectionMade"], "connectionLost is never synchronous");
+  assertEquals(client.getWriteBufferSize(), 0);
   client.abort();
   client.close();
-  assert.equal(await withTimeout(sender.lost.promise, WAIT_MS, "connectionLost"), null);
-  await sleep(20);
-  assert.deepEqual(sender.events, ["connectionMade", "connectionLost"]);
+  assertEquals(await withTimeout(sender.lost.promise, WAIT_MS, "connectionLost"), null);
+  await delay(20);
+  assertEquals(sender.events, ["connectionMade", "connectionLost"]);
 });
 
 Deno.test("flow control: pauseWriting over high, resumeWriting at low, 8 bytes a datagram", async () => {
   const [client, sender] = await endpoint(() => new Recorder(), { family: 4 });
-  assert.deepEqual(client.getWriteBufferLimits(), [16 * 1024, 64 * 1024]);
+  assertEquals(client.getWriteBufferLimits(), [16 * 1024, 64 * 1024]);
   client.setWriteBufferLimits(250);
-  assert.deepEqual(client.getWriteBufferLimits(), [62, 250]);
+  assertEquals(client.getWriteBufferLimits(), [62, 250]);
   client.setWriteBufferLimits(undefined, 10);
-  assert.deepEqual(client.getWriteBufferLimits(), [10, 40]);
-  assert.throws(() => client.setWriteBufferLimits(1, 2), RangeError);
+  assertEquals(client.getWriteBufferLimits(), [10, 40]);
+  assertThrows(() => client.setWriteBufferLimits(1, 2), RangeError);
 
   client.setWriteBufferLimits(20, 0);
   client.sendto(new Uint8Array(0), ["127.0.0.1", 9]);
   client.sendto(new Uint8Array(0), ["127.0.0.1", 9]);
-  assert.equal(client.getWriteBufferSize(), 16);
-  assert.deepEqual(sender.events, ["connectionMade"]);
+  assertEquals(client.getWriteBufferSize(), 16);
+  assertEquals(sender.events, ["connectionMade"]);
   client.sendto(new Uint8Array(4), ["127.0.0.1", 9]);
-  assert.equal(client.getWriteBufferSize(), 28);
+  assertEquals(client.getWriteBufferSize(), 28);
   client.sendto(new Uint8Array(4), ["127.0.0.1", 9]);
-  assert.deepEqual(sender.events, ["connectionMade", "pauseWriting"]);
+  assertEquals(sender.events, ["connectionMade", "pauseWriting"]);
   await until(() => client.getWriteBufferSize() === 0, "the queue to drain");
-  assert.deepEqual(sender.events, ["connectionMade", "pauseWriting", "resumeWriting"]);
+  assertEquals(sender.events, ["connectionMade", "pauseWriting", "resumeWriting"]);
   await closeAll(sender);
 });
 
@@ -344,10 +358,10 @@ Deno.test("send errors go to errorReceived and the endpoint stays open", async (
   });
   client.sendto(new Uint8Array(70_000)); // larger than any UDP datagram
   client.sendto(encoder.encode("still open"));
-  assert.equal(decoder.decode((await receiver.next())[0]), "still open");
-  assert.equal(sender.errors.length, 1);
-  assert.match(String(sender.errors[0]), /EMSGSIZE/);
-  assert.equal(client.isClosing(), false);
+  assertEquals(decoder.decode((await receiver.next())[0]), "still open");
+  assertEquals(sender.errors.length, 1);
+  assertMatch(String(sender.errors[0]), /EMSGSIZE/);
+  assertEquals(client.isClosing(), false);
   await closeAll(sender, receiver);
 });
 
@@ -355,31 +369,32 @@ Deno.test("sendto rejects bad data and bad addresses with errors naming them", a
   const [client, sender] = await endpoint(() => new Recorder(), { family: 4 });
   const to: NetAddress = ["127.0.0.1", 9];
   // @ts-expect-error: a string is not bytes
-  assert.throws(() => client.sendto("text", to), /sendto: 'data' must be a Uint8Array/);
+  assertThrows(() => client.sendto("text", to), Error, "sendto: 'data' must be a Uint8Array");
   // @ts-expect-error: nor is null
-  assert.throws(() => client.sendto(null, to), TypeError);
-  assert.throws(() => client.sendto(new Uint8Array(1)), /'addr' is required/);
+  assertThrows(() => client.sendto(null, to), TypeError);
+  assertThrows(() => client.sendto(new Uint8Array(1)), Error, "'addr' is required");
   // @ts-expect-error: not a pair
-  assert.throws(() => client.sendto(new Uint8Array(1), ["127.0.0.1"]), TypeError);
-  assert.throws(() => client.sendto(new Uint8Array(1), ["127.0.0.1", 0]), RangeError);
-  assert.throws(() => client.sendto(new Uint8Array(1), ["127.0.0.1", 70000]), /'addr\[1\]'/);
-  assert.throws(() => client.sendto(new Uint8Array(1), ["", 9]), /'addr\[0\]'/);
-  assert.throws(() => client.sendto(new Uint8Array(1), ["::1", 9]), /IPv6 address/);
+  assertThrows(() => client.sendto(new Uint8Array(1), ["127.0.0.1"]), TypeError);
+  assertThrows(() => client.sendto(new Uint8Array(1), ["127.0.0.1", 0]), RangeError);
+  assertThrows(() => client.sendto(new Uint8Array(1), ["127.0.0.1", 70000]), Error, "'addr[1]'");
+  assertThrows(() => client.sendto(new Uint8Array(1), ["", 9]), Error, "'addr[0]'");
+  assertThrows(() => client.sendto(new Uint8Array(1), ["::1", 9]), Error, "IPv6 address");
   client.sendto(new Uint16Array([1, 2]) as unknown as Uint8Array, to); // any view is bytes
-  assert.equal(client.getWriteBufferSize(), 4 + 8);
+  assertStrictEquals(client.getWriteBufferSize(), 4 + 8);
   client.close();
   // @ts-expect-error: still checked after close
-  assert.throws(() => client.sendto(42, to), TypeError);
+  assertThrows(() => client.sendto(42, to), TypeError);
   await withTimeout(sender.lost.promise, WAIT_MS, "connectionLost");
 });
 
 Deno.test("createDatagramEndpoint validates its options", async () => {
   const make = () => new Recorder();
-  const rejects = (opts: unknown, pattern: RegExp, type: ErrorConstructor = TypeError) =>
-    assert.rejects(
+  const rejects = async (opts: unknown, pattern: RegExp, type: ErrorConstructor = TypeError) =>
+    assertIsError(
       // @ts-expect-error: deliberately wrong options
-      loop.createDatagramEndpoint(make, opts),
-      (err: Error) => err instanceof type && pattern.test(err.message),
+      await assertRejects(() => loop.createDatagramEndpoint(make, opts)),
+      type,
+      pattern,
     );
   await rejects({}, /'localAddr', 'remoteAddr' or 'family'/);
   await rejects(null, /'opts' must be an object/);
@@ -391,13 +406,15 @@ Deno.test("createDatagramEndpoint validates its options", async () => {
   await rejects({ family: 4, allowBroadcast: 1 }, /'allowBroadcast' must be a boolean/);
   await rejects({ localAddr: ["127.0.0.1", 0], remoteAddr: ["::1", 9] }, /not an IPv4 address/);
   await rejects({ family: 6, localAddr: ["127.0.0.1", 0] }, /not an IPv6 address/);
-  await assert.rejects(
-    loop.createDatagramEndpoint(
-      // @ts-expect-error: not a factory
-      "factory",
-      { family: 4 },
-    ),
-    /'factory' must be a function/,
+  await assertRejects(
+    () =>
+      loop.createDatagramEndpoint(
+        // @ts-expect-error: not a factory
+        "factory",
+        { family: 4 },
+      ),
+    Error,
+    "'factory' must be a function",
   );
   const socket = dgram.createSocket("udp4");
   await rejects({ sock: socket, family: 4 }, /'family' and 'sock' cannot be given together/);
@@ -407,17 +424,18 @@ Deno.test("createDatagramEndpoint validates its options", async () => {
 });
 
 Deno.test("a factory that does not make an object rejects and releases the socket", async () => {
-  await assert.rejects(
-    loop.createDatagramEndpoint(() => null as unknown as object, { family: 4 }),
-    /the protocol factory returned null/,
+  await assertRejects(
+    () => loop.createDatagramEndpoint(() => null as unknown as object, { family: 4 }),
+    Error,
+    "the protocol factory returned null",
   );
 });
 
 Deno.test("binding a port in use rejects with AddrInUse; reusePort allows sharing", async () => {
   const [first, recorder] = await endpoint(() => new Recorder(), { localAddr: ["127.0.0.1", 0] });
   const taken: NetAddress = ["127.0.0.1", portOf(first)];
-  await assert.rejects(
-    loop.createDatagramEndpoint(() => new Recorder(), { localAddr: taken }),
+  await assertRejects(
+    () => loop.createDatagramEndpoint(() => new Recorder(), { localAddr: taken }),
     Deno.errors.AddrInUse,
   );
   const [a, sharedA] = await endpoint(() => new Recorder(), {
@@ -428,15 +446,15 @@ Deno.test("binding a port in use rejects with AddrInUse; reusePort allows sharin
     localAddr: ["127.0.0.1", portOf(a)],
     reusePort: true,
   });
-  assert.equal(portOf(b), portOf(a));
+  assertStrictEquals(portOf(b), portOf(a));
   await closeAll(recorder, sharedA, sharedB);
 });
 
 Deno.test("family 6 alone binds the IPv6 wildcard address", async () => {
   const [transport, recorder] = await endpoint(() => new Recorder(), { family: 6 });
   const [host, port] = transport.getExtraInfo<NetAddress>("sockname");
-  assert.equal(host, "::");
-  assert.ok(port > 0);
+  assertEquals(host, "::");
+  assert(port > 0);
   await closeAll(recorder);
 });
 
@@ -444,13 +462,13 @@ Deno.test("sock: a bound node:dgram socket becomes the endpoint's socket", async
   const socket = dgram.createSocket("udp4");
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
   const [transport, recorder] = await endpoint(() => new Recorder(), { sock: socket });
-  assert.equal(transport.getExtraInfo("socket"), socket);
-  assert.deepEqual(transport.getExtraInfo("sockname"), ["127.0.0.1", socket.address().port]);
+  assertStrictEquals(transport.getExtraInfo("socket"), socket);
+  assertEquals(transport.getExtraInfo("sockname"), ["127.0.0.1", socket.address().port]);
   const [peer, peerRecorder] = await endpoint(() => new Recorder(), {
     remoteAddr: ["127.0.0.1", socket.address().port],
   });
   peer.sendto(encoder.encode("to the wrapped socket"));
-  assert.equal(decoder.decode((await recorder.next())[0]), "to the wrapped socket");
+  assertEquals(decoder.decode((await recorder.next())[0]), "to the wrapped socket");
   await closeAll(recorder, peerRecorder);
 });
 
@@ -463,13 +481,13 @@ Deno.test("the protocol may be replaced, and a duck-typed protocol works", async
     connectionLost: () => lost.resolve(),
   };
   server.setProtocol(replacement);
-  assert.equal(server.getProtocol(), replacement);
+  assertStrictEquals(server.getProtocol(), replacement);
   const [client, sender] = await endpoint(() => new Recorder(), {
     remoteAddr: ["127.0.0.1", portOf(server)],
   });
   client.sendto(encoder.encode("duck"));
   await until(() => received.length > 0, "the datagram");
-  assert.deepEqual(received, ["duck"]);
+  assertEquals(received, ["duck"]);
   server.close();
   await withTimeout(lost.promise, WAIT_MS, "connectionLost");
   await closeAll(sender);
@@ -495,8 +513,8 @@ Deno.test("without net permission the method rejects with NotCapable naming the 
       stderr: "null",
     }).output();
     const output = decoder.decode(stdout);
-    assert.equal(code, 0, "the process must not crash");
-    assert.match(output, /^NotCapable .*127\.0\.0\.1:0.*--allow-net/);
+    assertEquals(code, 0, "the process must not crash");
+    assertMatch(output, /^NotCapable .*127\.0\.0\.1:0.*--allow-net/);
   } finally {
     await Deno.remove(script);
   }

@@ -6,7 +6,8 @@
  * in the documented callbacks, never a hang, a crash or a leak.
  */
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertStrictEquals, assertThrows } from "@std/assert";
+import { delay } from "@std/async";
 import {
   DatagramProtocol,
   type DatagramTransport,
@@ -25,7 +26,6 @@ import {
   assertAllLostOnClose,
   recordingErrors,
   recordingFactory,
-  sleep,
   until,
   withTempDir,
 } from "./_helpers.ts";
@@ -45,12 +45,12 @@ function checkReport(
   errors: ExceptionContext[],
   expected: { exception: Error; transport: unknown; protocol: unknown; callback: string },
 ): void {
-  assert.equal(errors.length, 1, errors.map((context) => context.message).join("; "));
+  assertEquals(errors.length, 1, errors.map((context) => context.message).join("; "));
   const [report] = errors;
-  assert.equal(report.exception, expected.exception);
-  assert.equal(report.transport, expected.transport);
-  assert.equal(report.protocol, expected.protocol);
-  assert.match(report.message, new RegExp(expected.callback));
+  assertStrictEquals(report.exception, expected.exception);
+  assertStrictEquals(report.transport, expected.transport);
+  assertStrictEquals(report.protocol, expected.protocol);
+  assertMatch(report.message, new RegExp(expected.callback));
 }
 
 function count(trace: readonly string[], name: string): number {
@@ -104,12 +104,12 @@ class ChildRecorder extends SubprocessProtocol {
 
 /** The order DESIGN.md promises a subprocess protocol, whatever happened. */
 function checkChildTrace(trace: string[]): void {
-  assert.equal(trace[0], "connectionMade", trace.join(", "));
-  assert.equal(count(trace, "processExited"), 1, trace.join(", "));
-  assert.equal(count(trace, "connectionLost"), 1, trace.join(", "));
-  assert.ok(trace.at(-1)!.startsWith("connectionLost"), trace.join(", "));
+  assertEquals(trace[0], "connectionMade", trace.join(", "));
+  assertEquals(count(trace, "processExited"), 1, trace.join(", "));
+  assertEquals(count(trace, "connectionLost"), 1, trace.join(", "));
+  assert(trace.at(-1)!.startsWith("connectionLost"), trace.join(", "));
   for (const fd of [0, 1, 2]) {
-    assert.ok(count(trace, `pipeConnectionLost ${fd}`) <= 1, trace.join(", "));
+    assert(count(trace, `pipeConnectionLost ${fd}`) <= 1, trace.join(", "));
   }
 }
 
@@ -122,17 +122,17 @@ Deno.test("faults: a child SIGKILLed by a third party mid-stream: pipes lost, ex
   );
   await until(() => protocol.output[1].length > 100_000, "the child's flood");
   Deno.kill(transport.getPid(), "SIGKILL");
-  assert.equal(await withTimeout(protocol.lost.promise, WAIT_MS, "connectionLost"), null);
-  await sleep(10); // a callback after connectionLost would land here
+  assertEquals(await withTimeout(protocol.lost.promise, WAIT_MS, "connectionLost"), null);
+  await delay(10); // a callback after connectionLost would land here
   checkChildTrace(protocol.trace);
-  assert.equal(count(protocol.trace, "pipeConnectionLost 1"), 1);
-  assert.equal(count(protocol.trace, "pipeConnectionLost 2"), 1);
-  assert.equal(transport.getReturncode(), -9);
-  assert.ok(
+  assertEquals(count(protocol.trace, "pipeConnectionLost 1"), 1);
+  assertEquals(count(protocol.trace, "pipeConnectionLost 2"), 1);
+  assertEquals(transport.getReturncode(), -9);
+  assert(
     /^(flood\n)*(f(l(o(od?)?)?)?)?$/.test(protocol.output[1]),
     "only whole lines, in order",
   );
-  assert.throws(() => transport.kill(), { name: "ProcessLookupError" });
+  assertEquals(assertThrows(() => transport.kill(), Error).name, "ProcessLookupError");
 });
 
 Deno.test("faults: a child SIGKILLed while we write to its stdin gives pipeConnectionLost(0, BrokenPipe)", async () => {
@@ -147,16 +147,16 @@ Deno.test("faults: a child SIGKILLed while we write to its stdin gives pipeConne
   const chunk = new Uint8Array(16 * 1024);
   for (let i = 0; i < 1000 && !protocol.paused; i++) {
     stdin.write(chunk); // the child never reads: the kernel pipe fills, then our buffer
-    await sleep(0);
+    await delay(0);
   }
-  assert.ok(protocol.paused, "the writer was told to pause");
-  assert.ok(stdin.getWriteBufferSize() > 0, "bytes wait for the child");
+  assert(protocol.paused, "the writer was told to pause");
+  assert(stdin.getWriteBufferSize() > 0, "bytes wait for the child");
   Deno.kill(transport.getPid(), "SIGKILL");
-  assert.equal(await withTimeout(protocol.lost.promise, WAIT_MS, "connectionLost"), null);
+  assertEquals(await withTimeout(protocol.lost.promise, WAIT_MS, "connectionLost"), null);
   checkChildTrace(protocol.trace);
-  assert.equal(count(protocol.trace, "pipeConnectionLost 0 BrokenPipe"), 1, protocol.trace.join());
-  assert.equal(stdin.getWriteBufferSize(), 0, "the unsent bytes were dropped");
-  assert.equal(transport.getReturncode(), -9);
+  assertEquals(count(protocol.trace, "pipeConnectionLost 0 BrokenPipe"), 1, protocol.trace.join());
+  assertEquals(stdin.getWriteBufferSize(), 0, "the unsent bytes were dropped");
+  assertEquals(transport.getReturncode(), -9);
 });
 
 /** A child that echoes what it is sent, to show that a fault elsewhere leaves it alone. */
@@ -168,9 +168,9 @@ async function checkCatEchoes([transport, protocol]: [SubprocessTransport, Child
   const stdin = transport.getPipeTransport(0) as WriteTransport;
   stdin.write(encoder.encode("still here"));
   stdin.close();
-  assert.equal(await withTimeout(protocol.lost.promise, WAIT_MS, "the bystander's end"), null);
-  assert.equal(protocol.output[1], "still here");
-  assert.equal(transport.getReturncode(), 0);
+  assertEquals(await withTimeout(protocol.lost.promise, WAIT_MS, "the bystander's end"), null);
+  assertEquals(protocol.output[1], "still here");
+  assertEquals(transport.getReturncode(), 0);
 }
 
 for (const failing of ["pipeDataReceived", "pipeConnectionLost", "processExited"]) {
@@ -182,8 +182,11 @@ for (const failing of ["pipeDataReceived", "pipeConnectionLost", "processExited"
         "printf out; exec sleep 0.2",
         { stdin: DEVNULL },
       );
-      assert.equal(await withTimeout(faulty.lost.promise, WAIT_MS, "connectionLost"), faulty.boom);
-      await sleep(10);
+      assertStrictEquals(
+        await withTimeout(faulty.lost.promise, WAIT_MS, "connectionLost"),
+        faulty.boom,
+      );
+      await delay(10);
       checkChildTrace(faulty.trace);
       checkReport(errors, {
         exception: faulty.boom,
@@ -191,9 +194,9 @@ for (const failing of ["pipeDataReceived", "pipeConnectionLost", "processExited"
         protocol: faulty,
         callback: failing,
       });
-      assert.equal(transport.isClosing(), true);
+      assertEquals(transport.isClosing(), true);
       await checkCatEchoes(bystander);
-      assert.equal(errors.length, 1, "the bystander reported nothing");
+      assertEquals(errors.length, 1, "the bystander reported nothing");
     });
   });
 }
@@ -263,11 +266,11 @@ for (const failing of ["datagramReceived", "errorReceived", "connectionLost"]) {
       if (failing === "errorReceived") transport.sendto(new Uint8Array(70_000)); // EMSGSIZE
       if (failing === "connectionLost") transport.close();
       const exc = await withTimeout(faulty.lost.promise, WAIT_MS, "connectionLost");
-      await sleep(10);
-      assert.equal(exc, failing === "connectionLost" ? null : faulty.boom);
-      assert.equal(count(faulty.trace, "connectionLost"), 1);
-      assert.equal(faulty.trace.at(-1), "connectionLost");
-      assert.equal(transport.isClosing(), true);
+      await delay(10);
+      assertStrictEquals(exc, failing === "connectionLost" ? null : faulty.boom);
+      assertEquals(count(faulty.trace, "connectionLost"), 1);
+      assertEquals(faulty.trace.at(-1), "connectionLost");
+      assertEquals(transport.isClosing(), true);
       checkReport(errors, {
         exception: faulty.boom,
         transport,
@@ -286,7 +289,7 @@ for (const failing of ["datagramReceived", "errorReceived", "connectionLost"]) {
         WAIT_MS,
         "the other endpoints' connectionLost",
       );
-      assert.equal(errors.length, 1, "the other endpoints reported nothing");
+      assertEquals(errors.length, 1, "the other endpoints reported nothing");
     });
   });
 }
@@ -326,11 +329,11 @@ async function checkStreamFault(
   faulty: FaultyStream,
   transport: Transport,
 ): Promise<void> {
-  assert.equal(await withTimeout(faulty.lost, WAIT_MS, "connectionLost"), faulty.boom);
-  await sleep(10);
-  assert.equal(faulty.names().filter((name) => name === "connectionLost").length, 1);
-  assert.equal(faulty.names().at(-1), "connectionLost");
-  assert.equal(transport.isClosing(), true);
+  assertStrictEquals(await withTimeout(faulty.lost, WAIT_MS, "connectionLost"), faulty.boom);
+  await delay(10);
+  assertEquals(faulty.names().filter((name) => name === "connectionLost").length, 1);
+  assertEquals(faulty.names().at(-1), "connectionLost");
+  assertEquals(transport.isClosing(), true);
   checkReport(errors, {
     exception: faulty.boom,
     transport,
@@ -343,9 +346,9 @@ async function checkStreamFault(
 async function checkEchoes([transport, protocol]: [Transport, RecordingProtocol]): Promise<void> {
   transport.write(encoder.encode("still here"));
   await until(() => protocol.received.length === 10, "the echo");
-  assert.equal(decoder.decode(protocol.received), "still here");
+  assertEquals(decoder.decode(protocol.received), "still here");
   transport.close();
-  assert.equal(await withTimeout(protocol.lost, WAIT_MS, "the bystander's end"), null);
+  assertEquals(await withTimeout(protocol.lost, WAIT_MS, "the bystander's end"), null);
 }
 
 Deno.test("faults: a TLS transport's dataReceived() throwing is reported, ends only its connection", async () => {
@@ -369,7 +372,7 @@ Deno.test("faults: a TLS transport's dataReceived() throwing is reported, ends o
       transport.write(encoder.encode("ping"));
       await checkStreamFault(errors, faulty, transport);
       await checkEchoes(bystander);
-      assert.equal(errors.length, 1);
+      assertEquals(errors.length, 1);
     } finally {
       server.close();
       server.closeClients();
@@ -396,9 +399,9 @@ Deno.test("faults: a Unix transport's eofReceived() throwing is reported, ends o
         const bystander = await loop.createUnixConnection(() => new RecordingProtocol(), path);
         client.writeEof();
         await checkStreamFault(errors, faulty!, faulty!.transport!);
-        assert.equal(await withTimeout(clientProtocol.lost, WAIT_MS, "the client's end"), null);
+        assertEquals(await withTimeout(clientProtocol.lost, WAIT_MS, "the client's end"), null);
         await checkEchoes(bystander);
-        assert.equal(errors.length, 1);
+        assertEquals(errors.length, 1);
       } finally {
         server.close();
         server.closeClients();
@@ -423,18 +426,18 @@ Deno.test("faults: a peer reset mid-write on a Unix socket gives connectionLost(
         );
         const peer = await withTimeout(accepted, WAIT_MS, "the accept");
         transport.write(new Uint8Array(8 << 20));
-        await sleep(20);
-        assert.ok(transport.getWriteBufferSize() > 0, "the peer reads nothing");
+        await delay(20);
+        assert(transport.getWriteBufferSize() > 0, "the peer reads nothing");
         peer.close(); // with unread bytes queued
         transport.write(new Uint8Array(1024));
         const exc = await withTimeout(protocol.lost, WAIT_MS, "connectionLost");
-        assert.ok(
+        assert(
           exc instanceof Deno.errors.ConnectionReset || exc instanceof Deno.errors.BrokenPipe,
           `connectionLost(${exc})`,
         );
-        assert.equal(protocol.names().filter((name) => name === "connectionLost").length, 1);
-        assert.equal(transport.getWriteBufferSize(), 0);
-        assert.deepEqual(errors, [], "a peer reset is not a protocol error");
+        assertEquals(protocol.names().filter((name) => name === "connectionLost").length, 1);
+        assertEquals(transport.getWriteBufferSize(), 0);
+        assertEquals(errors, [], "a peer reset is not a protocol error");
       } finally {
         listener.close();
       }
@@ -476,7 +479,7 @@ async function runWithout(flags: string[], source: string, args: string[] = []) 
       stderr: "piped",
       signal: hang.signal,
     }).output();
-    assert.equal(code, 0, `the child crashed: ${decoder.decode(stderr)}`);
+    assertEquals(code, 0, `the child crashed: ${decoder.decode(stderr)}`);
     return decoder.decode(stdout).trim().split("\n");
   } finally {
     clearTimeout(timer);
@@ -515,9 +518,9 @@ Deno.test("faults: without --allow-run, subprocessExec and subprocessShell rejec
       ["subprocessShell", () => loop.subprocessShell(() => new SubprocessProtocol(), "true")],
     ]);`,
   );
-  assert.equal(lines.length, 2, lines.join("\n"));
-  assert.match(lines[0], /^subprocessExec: NotCapable: .*--allow-run/);
-  assert.match(lines[1], /^subprocessShell: NotCapable: .*--allow-run/);
+  assertEquals(lines.length, 2, lines.join("\n"));
+  assertMatch(lines[0], /^subprocessExec: NotCapable: .*--allow-run/);
+  assertMatch(lines[1], /^subprocessShell: NotCapable: .*--allow-run/);
 });
 
 Deno.test("faults: without net or read permission, the Unix methods reject naming the flag", async () => {
@@ -532,12 +535,12 @@ Deno.test("faults: without net or read permission, the Unix methods reject namin
       ]);`;
     const path = `${dir}/denied.sock`;
     const noNet = await runWithout([`--allow-read=${dir}`, `--allow-write=${dir}`], source, [path]);
-    assert.equal(noNet.length, 2, noNet.join("\n"));
-    assert.match(noNet[0], /^createUnixServer: NotCapable: .*--allow-net/);
-    assert.match(noNet[1], /^createUnixConnection: NotCapable: .*--allow-net/);
+    assertEquals(noNet.length, 2, noNet.join("\n"));
+    assertMatch(noNet[0], /^createUnixServer: NotCapable: .*--allow-net/);
+    assertMatch(noNet[1], /^createUnixConnection: NotCapable: .*--allow-net/);
     const noRead = await runWithout(["--allow-net"], source, [path]);
-    assert.equal(noRead.length, 2, noRead.join("\n"));
-    assert.match(noRead[0], /^createUnixServer: NotCapable: .*--allow-read/);
-    assert.match(noRead[1], /^createUnixConnection: NotCapable: .*--allow-read/);
+    assertEquals(noRead.length, 2, noRead.join("\n"));
+    assertMatch(noRead[0], /^createUnixServer: NotCapable: .*--allow-read/);
+    assertMatch(noRead[1], /^createUnixConnection: NotCapable: .*--allow-read/);
   });
 });

@@ -4,14 +4,14 @@
  * callbacks, never a hang, a crash or a leak.
  */
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertRejects, assertStrictEquals } from "@std/assert";
+import { delay } from "@std/async";
 import { BufferedProtocol, getRunningLoop, Protocol, type Transport } from "../mod.ts";
 import { createTransportPair, RecordingProtocol, withTimeout } from "../testing.ts";
 import {
   assertAllLostOnClose,
   recordingErrors,
   recordingFactory,
-  sleep,
   until,
   WAIT_MS,
 } from "./_helpers.ts";
@@ -30,17 +30,17 @@ Deno.test("faults: a peer reset mid-write gives connectionLost(ConnectionReset),
       );
       const peer = await withTimeout(accepted, WAIT_MS, "the accept");
       transport.write(new Uint8Array(8 << 20));
-      await sleep(20);
+      await delay(20);
       peer.close(); // with unread bytes queued, the kernel answers with a reset
       transport.write(new Uint8Array(1024));
       const exc = await withTimeout(protocol.lost, WAIT_MS, "connectionLost");
-      assert.ok(
+      assert(
         exc instanceof Deno.errors.ConnectionReset || exc instanceof Deno.errors.BrokenPipe,
         `connectionLost(${exc})`,
       );
-      assert.equal(protocol.events.filter(([name]) => name === "connectionLost").length, 1);
-      assert.equal(transport.getWriteBufferSize(), 0);
-      assert.deepEqual(errors, [], "a peer reset is not a protocol error");
+      assertEquals(protocol.events.filter(([name]) => name === "connectionLost").length, 1);
+      assertEquals(transport.getWriteBufferSize(), 0);
+      assertEquals(errors, [], "a peer reset is not a protocol error");
     } finally {
       listener.close();
     }
@@ -102,15 +102,15 @@ Deno.test("faults: writing 1 GiB to a peer that stops reading keeps memory bound
   const reader = sink.transport!;
   reader.pauseReading(); // the peer stops reading
   const before = Deno.memoryUsage().rss;
-  await sleep(300);
+  await delay(300);
   const grown = Deno.memoryUsage().rss - before;
-  assert.ok(firehose.paused, "the writer was told to pause");
-  assert.ok(writer.getWriteBufferSize() <= 64 * 1024 + CHUNK.length);
-  assert.ok(
+  assert(firehose.paused, "the writer was told to pause");
+  assert(writer.getWriteBufferSize() <= 64 * 1024 + CHUNK.length);
+  assert(
     firehose.sent < 32 << 20,
     `${firehose.sent} bytes accepted while the peer read nothing`,
   );
-  assert.ok(grown < 64 << 20, `RSS grew by ${grown} bytes`);
+  assert(grown < 64 << 20, `RSS grew by ${grown} bytes`);
   writer.abort();
   reader.abort();
   await withTimeout(Promise.all([firehose.lost.promise, sink.lost]), WAIT_MS, "connectionLost");
@@ -161,9 +161,9 @@ async function provoke(failing: string, peer: Transport, faulty: Transport): Pro
   if (failing === "pauseWriting" || failing === "resumeWriting") {
     peer.pauseReading();
     faulty.write(new Uint8Array(1 << 20));
-    await sleep(20);
+    await delay(20);
     peer.resumeReading();
-    await sleep(20);
+    await delay(20);
   }
   if (failing === "connectionLost") faulty.close();
 }
@@ -181,19 +181,19 @@ for (const failing of ["dataReceived", "eofReceived", "connectionLost"]) {
       );
       await provoke(failing, peer, faultyTransport);
       const exc = await withTimeout(faulty.lost, WAIT_MS, "connectionLost");
-      assert.equal(errors.length, 1);
-      assert.equal(errors[0].exception, faulty.boom);
-      assert.equal(errors[0].transport, faultyTransport);
-      assert.equal(errors[0].protocol, faulty);
-      assert.match(errors[0].message, new RegExp(failing));
-      assert.equal(exc, failing === "connectionLost" ? null : faulty.boom);
-      assert.equal(faulty.names().at(-1), "connectionLost");
+      assertEquals(errors.length, 1);
+      assertStrictEquals(errors[0].exception, faulty.boom);
+      assertStrictEquals(errors[0].transport, faultyTransport);
+      assertStrictEquals(errors[0].protocol, faulty);
+      assertMatch(errors[0].message, new RegExp(failing));
+      assertStrictEquals(exc, failing === "connectionLost" ? null : faulty.boom);
+      assertEquals(faulty.names().at(-1), "connectionLost");
       await withTimeout(peerProtocol.lost, WAIT_MS, "the peer's connectionLost");
       bystander.write(new Uint8Array([1, 2, 3]));
       bystander.close();
       await withTimeout(echo.lost, WAIT_MS, "the bystander's peer");
-      assert.deepEqual([...echo.received], [1, 2, 3]);
-      assert.equal(await bystanderProtocol.lost, null);
+      assertEquals([...echo.received], [1, 2, 3]);
+      assertEquals(await bystanderProtocol.lost, null);
     });
   });
 }
@@ -206,13 +206,13 @@ for (const failing of ["pauseWriting", "resumeWriting"]) {
         () => new Faulty(failing),
       );
       await provoke(failing, peer, faultyTransport);
-      assert.equal(errors.length, 1);
-      assert.equal(errors[0].exception, faulty.boom);
-      assert.equal(faultyTransport.isClosing(), false);
+      assertEquals(errors.length, 1);
+      assertStrictEquals(errors[0].exception, faulty.boom);
+      assertEquals(faultyTransport.isClosing(), false);
       faultyTransport.close();
-      assert.equal(await withTimeout(faulty.lost, WAIT_MS, "connectionLost"), null);
+      assertEquals(await withTimeout(faulty.lost, WAIT_MS, "connectionLost"), null);
       await withTimeout(peerProtocol.lost, WAIT_MS, "the peer's connectionLost");
-      assert.equal(peerProtocol.received.length, 1 << 20);
+      assertStrictEquals(peerProtocol.received.length, 1 << 20);
     });
   });
 }
@@ -222,12 +222,12 @@ Deno.test("faults: connectionMade() throwing rejects the loop method and release
     const server = await loop.createServer(() => new RecordingProtocol(), "127.0.0.1", 0);
     const { port } = server.sockets[0].addr as Deno.NetAddr;
     const faulty = new Faulty("connectionMade");
-    await assert.rejects(
-      loop.createConnection(() => faulty, "127.0.0.1", port),
-      (err) => err === faulty.boom,
+    assertStrictEquals(
+      await assertRejects(() => loop.createConnection(() => faulty, "127.0.0.1", port)),
+      faulty.boom,
     );
-    assert.equal(await withTimeout(faulty.lost, WAIT_MS, "connectionLost"), faulty.boom);
-    assert.equal(errors.length, 1);
+    assertStrictEquals(await withTimeout(faulty.lost, WAIT_MS, "connectionLost"), faulty.boom);
+    assertEquals(errors.length, 1);
     server.closeClients();
     server.close();
     await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
@@ -250,9 +250,9 @@ Deno.test("faults: a server whose protocol's connectionMade() throws keeps servi
       "127.0.0.1",
       port,
     );
-    await sleep(20);
-    assert.equal(second.isClosing(), false, "the second connection is served");
-    assert.equal(errors.length, 1);
+    await delay(20);
+    assertEquals(second.isClosing(), false, "the second connection is served");
+    assertEquals(errors.length, 1);
     second.close();
     await withTimeout(secondProtocol.lost, WAIT_MS, "connectionLost");
     server.close();
@@ -279,10 +279,10 @@ Deno.test("faults: getBuffer() throwing or returning an empty array is fatal and
         () => new Bad(),
       );
       const exc = await withTimeout(bad.lost.promise, WAIT_MS, "connectionLost");
-      if (kind === "throws") assert.equal(exc, boom);
-      else assert.ok(exc instanceof RangeError);
-      assert.equal(errors.length, 1);
-      assert.match(errors[0].message, /getBuffer/);
+      if (kind === "throws") assertStrictEquals(exc, boom);
+      else assert(exc instanceof RangeError);
+      assertEquals(errors.length, 1);
+      assertMatch(errors[0].message, /getBuffer/);
       await withTimeout(peerProtocol.lost, WAIT_MS, "the peer's connectionLost");
     });
   }
@@ -315,11 +315,11 @@ Deno.test("faults: without net permission the loop methods reject naming --allow
       stderr: "piped",
     }).output();
     const output = new TextDecoder().decode(stdout);
-    assert.ok(success, new TextDecoder().decode(stderr));
+    assert(success, new TextDecoder().decode(stderr));
     const lines = output.trim().split("\n");
-    assert.equal(lines.length, 2, output);
+    assertEquals(lines.length, 2, output);
     for (const line of lines) {
-      assert.match(line, /^(NotCapable|PermissionDenied): .*--allow-net/);
+      assertMatch(line, /^(NotCapable|PermissionDenied): .*--allow-net/);
     }
   } finally {
     await Deno.remove(file);

@@ -8,7 +8,8 @@
  * way are kept as regular tests at the end of the file.
  */
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals, assertThrows, fail } from "@std/assert";
+import { delay } from "@std/async";
 import fc from "fast-check";
 import {
   BufferedProtocol,
@@ -29,7 +30,6 @@ import {
   simulatePeerReset,
   withTimeout,
 } from "../testing.ts";
-import { sleep } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const WAIT_MS = 5000;
@@ -222,7 +222,7 @@ function socketHarness(listen: Listen): (keep: [boolean, boolean]) => Promise<Ha
           const peer = ends[1 - victim];
           peer.transport.pauseReading();
           write(ends[victim], 128 * 1024);
-          await sleep(10);
+          await delay(10);
           peer.transport.abort();
           peer.aborted = true;
         },
@@ -244,7 +244,7 @@ type Writer = Pick<EndModel, "written" | "eofWritten"> & { transport: WriteTrans
 function write(end: Writer, size: number): void {
   const data = pattern(end.written, size);
   if (end.eofWritten) {
-    assert.throws(() => end.transport.write(data), InvalidStateError);
+    assertThrows(() => end.transport.write(data), InvalidStateError);
     return;
   }
   const accepted = !end.transport.isClosing();
@@ -261,7 +261,7 @@ function writelines(end: Writer, sizes: number[]): void {
     return chunk;
   });
   if (end.eofWritten) {
-    assert.throws(() => end.transport.writelines(chunks), InvalidStateError);
+    assertThrows(() => end.transport.writelines(chunks), InvalidStateError);
     return;
   }
   const accepted = !end.transport.isClosing();
@@ -274,11 +274,11 @@ function setLimits(end: Writer, high?: number, low?: number): void {
   end.transport.setWriteBufferLimits(high, low);
   const expectedHigh = high ?? (low === undefined ? 64 * 1024 : 4 * low);
   const expectedLow = low ?? Math.floor(expectedHigh / 4);
-  assert.deepEqual(end.transport.getWriteBufferLimits(), [expectedLow, expectedHigh]);
+  assertEquals(end.transport.getWriteBufferLimits(), [expectedLow, expectedHigh]);
 }
 
 function apply(harness: Harness, op: Op, resets: { happened: boolean }): Promise<void> | void {
-  if (op.kind === "wait") return sleep(op.ms);
+  if (op.kind === "wait") return delay(op.ms);
   const end = harness.ends[op.side];
   const transport = end.transport;
   switch (op.kind) {
@@ -291,17 +291,17 @@ function apply(harness: Harness, op: Op, resets: { happened: boolean }): Promise
       return transport.writeEof();
     case "pauseReading":
       transport.pauseReading();
-      return assert.equal(transport.isReading(), false);
+      return assertEquals(transport.isReading(), false);
     case "resumeReading":
       return transport.resumeReading();
     case "close":
       if (!transport.isClosing()) end.closed = true;
       transport.close();
-      return assert.equal(transport.isClosing(), true);
+      return assertEquals(transport.isClosing(), true);
     case "abort":
       end.aborted = true;
       transport.abort();
-      return assert.equal(transport.isClosing(), true);
+      return assertEquals(transport.isClosing(), true);
     case "limits":
       return setLimits(end, op.high, op.low);
     case "reset":
@@ -331,31 +331,31 @@ const DISCONNECTS = [
 
 /** The spec's state machine for `Protocol`, plus flow control's alternation. */
 function checkTrace(events: RecordedEvent[], who: string): void {
-  assert.deepEqual(events[0], ["connectionMade"], `${who}: connectionMade first`);
+  assertEquals(events[0], ["connectionMade"], `${who}: connectionMade first`);
   const lost = events.filter(([name]) => name === "connectionLost");
-  assert.equal(lost.length, 1, `${who}: connectionLost exactly once`);
-  assert.equal(events.at(-1)![0], "connectionLost", `${who}: connectionLost last`);
+  assertEquals(lost.length, 1, `${who}: connectionLost exactly once`);
+  assertEquals(events.at(-1)![0], "connectionLost", `${who}: connectionLost last`);
   let eof = false;
   let paused = false;
   for (const event of events.slice(1, -1)) {
     switch (event[0]) {
       case "connectionMade":
-        assert.fail(`${who}: connectionMade twice`);
+        fail(`${who}: connectionMade twice`);
         break;
       case "dataReceived":
-        assert.ok(!eof, `${who}: dataReceived after eofReceived`);
-        assert.ok(event[1].length > 0, `${who}: empty dataReceived`);
+        assert(!eof, `${who}: dataReceived after eofReceived`);
+        assert(event[1].length > 0, `${who}: empty dataReceived`);
         break;
       case "eofReceived":
-        assert.ok(!eof, `${who}: eofReceived twice`);
+        assert(!eof, `${who}: eofReceived twice`);
         eof = true;
         break;
       case "pauseWriting":
-        assert.ok(!paused, `${who}: pauseWriting twice in a row`);
+        assert(!paused, `${who}: pauseWriting twice in a row`);
         paused = true;
         break;
       case "resumeWriting":
-        assert.ok(paused, `${who}: resumeWriting without pauseWriting`);
+        assert(paused, `${who}: resumeWriting without pauseWriting`);
         paused = false;
         break;
     }
@@ -368,25 +368,29 @@ function checkEnd(harness: Harness, side: Side, resetHappened: boolean): void {
   const who = side === 0 ? "A" : "B";
   const { protocol, transport } = end;
   checkTrace(protocol.events, who);
-  assert.deepEqual(protocol.violations, [], `${who}: watermark rules`);
-  assert.equal(transport.isClosing(), true, `${who}: isClosing() after connectionLost`);
-  assert.equal(transport.getWriteBufferSize(), 0, `${who}: empty buffer after connectionLost`);
+  assertEquals(protocol.violations, [], `${who}: watermark rules`);
+  assertEquals(transport.isClosing(), true, `${who}: isClosing() after connectionLost`);
+  assertEquals(transport.getWriteBufferSize(), 0, `${who}: empty buffer after connectionLost`);
   const exc = protocol.events.at(-1)![1] as Error | null;
   if (exc !== null) {
-    assert.ok(DISCONNECTS.some((kind) => exc instanceof kind), `${who}: lost with ${exc}`);
-    assert.ok(
+    assert(DISCONNECTS.some((kind) => exc instanceof kind), `${who}: lost with ${exc}`);
+    assert(
       resetHappened || peer.aborted || peer.closed,
       `${who}: lost with ${exc} though the peer neither closed, aborted nor reset`,
     );
   }
   const received = protocol.received;
-  assert.ok(received.length <= peer.written, `${who}: received more than was written`);
+  assert(received.length <= peer.written, `${who}: received more than was written`);
   for (let i = 0; i < received.length; i++) {
-    if (received[i] !== patternAt(i)) assert.fail(`${who}: byte ${i} is wrong: data out of order`);
+    if (received[i] !== patternAt(i)) fail(`${who}: byte ${i} is wrong: data out of order`);
   }
   const mustArrive = !peer.aborted && !resetHappened && !end.closed && !end.aborted && exc === null;
   if (mustArrive) {
-    assert.equal(received.length, peer.written, `${who}: bytes written before close() were lost`);
+    assertStrictEquals(
+      received.length,
+      peer.written,
+      `${who}: bytes written before close() were lost`,
+    );
   }
 }
 
@@ -407,10 +411,10 @@ async function runModel(
       WAIT_MS,
       "connectionLost on both ends",
     );
-    await sleep(5); // a callback after connectionLost would land here
+    await delay(5); // a callback after connectionLost would land here
     checkEnd(harness, 0, resets.happened);
     checkEnd(harness, 1, resets.happened);
-    assert.deepEqual(errors.map((context) => context.message), [], "the exception handler ran");
+    assertEquals(errors.map((context) => context.message), [], "the exception handler ran");
   } finally {
     for (const end of harness.ends) end.transport.abort();
     await withTimeout(
@@ -552,32 +556,32 @@ class CatProtocol extends SubprocessProtocol {
 /** The subprocess protocol's state machine (DESIGN.md), with flow control's alternation. */
 function checkPipeTrace(trace: string[]): void {
   const where = trace.join(", ");
-  assert.equal(trace[0], "connectionMade", where);
-  assert.equal(trace.filter((line) => line === "processExited").length, 1, where);
-  assert.equal(trace.filter((line) => line.startsWith("connectionLost")).length, 1, where);
-  assert.equal(trace.at(-1), "connectionLost null", where);
+  assertEquals(trace[0], "connectionMade", where);
+  assertEquals(trace.filter((line) => line === "processExited").length, 1, where);
+  assertEquals(trace.filter((line) => line.startsWith("connectionLost")).length, 1, where);
+  assertEquals(trace.at(-1), "connectionLost null", where);
   let paused = false;
   const lost = new Set<string>();
   for (const line of trace.slice(1, -1)) {
     const [name, fd] = line.split(" ");
     if (name === "pipeDataReceived") {
-      assert.equal(fd, "1", `data on fd ${fd}: ${where}`);
-      assert.ok(!lost.has(fd), `data after pipeConnectionLost: ${where}`);
+      assertEquals(fd, "1", `data on fd ${fd}: ${where}`);
+      assert(!lost.has(fd), `data after pipeConnectionLost: ${where}`);
     }
     if (name === "pipeConnectionLost") {
-      assert.ok(!lost.has(fd), `fd ${fd} lost twice: ${where}`);
+      assert(!lost.has(fd), `fd ${fd} lost twice: ${where}`);
       lost.add(fd);
     }
     if (name === "pauseWriting") {
-      assert.ok(!paused, `pauseWriting twice: ${where}`);
+      assert(!paused, `pauseWriting twice: ${where}`);
       paused = true;
     }
     if (name === "resumeWriting") {
-      assert.ok(paused, `resumeWriting without pauseWriting: ${where}`);
+      assert(paused, `resumeWriting without pauseWriting: ${where}`);
       paused = false;
     }
   }
-  assert.deepEqual([...lost].sort(), ["0", "1", "2"], where);
+  assertEquals([...lost].sort(), ["0", "1", "2"], where);
 }
 
 async function runPipeModel(ops: PipeOp[]): Promise<void> {
@@ -591,7 +595,7 @@ async function runPipeModel(ops: PipeOp[]): Promise<void> {
     for (const op of ops) {
       switch (op.kind) {
         case "wait":
-          await sleep(op.ms);
+          await delay(op.ms);
           break;
         case "write":
           write(end, op.size);
@@ -615,7 +619,7 @@ async function runPipeModel(ops: PipeOp[]): Promise<void> {
           break;
         case "pauseReading":
           stdout.pauseReading();
-          assert.equal(stdout.isReading(), false);
+          assertEquals(stdout.isReading(), false);
           break;
         case "resumeReading":
           stdout.resumeReading();
@@ -624,19 +628,19 @@ async function runPipeModel(ops: PipeOp[]): Promise<void> {
     }
     stdout.resumeReading();
     stdin.close();
-    assert.equal(await withTimeout(protocol.lost.promise, WAIT_MS, "connectionLost"), null);
-    await sleep(5); // a callback after connectionLost would land here
+    assertEquals(await withTimeout(protocol.lost.promise, WAIT_MS, "connectionLost"), null);
+    await delay(5); // a callback after connectionLost would land here
     checkPipeTrace(protocol.trace);
-    assert.deepEqual(protocol.violations, []);
-    assert.equal(transport.getReturncode(), 0, "cat exits normally once its stdin closes");
-    assert.equal(stdin.getWriteBufferSize(), 0);
+    assertEquals(protocol.violations, []);
+    assertEquals(transport.getReturncode(), 0, "cat exits normally once its stdin closes");
+    assertEquals(stdin.getWriteBufferSize(), 0);
     const received = concatChunks(protocol.chunks);
-    assert.ok(received.length <= end.written, "received more than was written");
+    assert(received.length <= end.written, "received more than was written");
     for (let i = 0; i < received.length; i++) {
-      if (received[i] !== patternAt(i)) assert.fail(`byte ${i} is wrong: data out of order`);
+      if (received[i] !== patternAt(i)) fail(`byte ${i} is wrong: data out of order`);
     }
-    if (!end.aborted) assert.equal(received.length, end.written, "bytes were lost");
-    assert.deepEqual(errors.map((context) => context.message), [], "the exception handler ran");
+    if (!end.aborted) assertStrictEquals(received.length, end.written, "bytes were lost");
+    assertEquals(errors.map((context) => context.message), [], "the exception handler ran");
   } finally {
     transport.close();
     await withTimeout(protocol.lost.promise, WAIT_MS, "connectionLost after close()");
@@ -694,9 +698,9 @@ Deno.test("test kit: a BufferedProtocol receives through the memory pair into it
   );
   client.write(pattern(0, 100_000));
   client.close();
-  assert.equal(await withTimeout(collector.lost.promise, WAIT_MS, "connectionLost"), null);
-  assert.equal(collector.total, 100_000);
-  assert.equal(collector.buffer.byteLength, 1000, "the protocol's array was detached");
+  assertEquals(await withTimeout(collector.lost.promise, WAIT_MS, "connectionLost"), null);
+  assertEquals(collector.total, 100_000);
+  assertEquals(collector.buffer.byteLength, 1000, "the protocol's array was detached");
 });
 
 Deno.test("test kit: a side that stops reading makes the writer pause, and resume after", async () => {
@@ -707,14 +711,14 @@ Deno.test("test kit: a side that stops reading makes the writer pause, and resum
   );
   reader.pauseReading();
   writer.write(new Uint8Array(1_000_000)); // more than the read held in flight
-  await withTimeout(sleep(20), WAIT_MS, "a pause");
-  assert.deepEqual(writerProtocol.names(), ["connectionMade", "pauseWriting"]);
-  assert.ok(writer.getWriteBufferSize() > 64 * 1024);
+  await withTimeout(delay(20), WAIT_MS, "a pause");
+  assertEquals(writerProtocol.names(), ["connectionMade", "pauseWriting"]);
+  assert(writer.getWriteBufferSize() > 64 * 1024);
   reader.resumeReading();
   writer.close();
   await withTimeout(readerProtocol.lost, WAIT_MS, "the reader's connectionLost");
-  assert.equal(readerProtocol.received.length, 1_000_000);
-  assert.deepEqual(writerProtocol.names(), [
+  assertEquals(readerProtocol.received.length, 1_000_000);
+  assertEquals(writerProtocol.names(), [
     "connectionMade",
     "pauseWriting",
     "resumeWriting",
@@ -729,14 +733,14 @@ Deno.test("test kit: half-close keeps the other direction open when eofReceived 
   );
   client.write(new TextEncoder().encode("question"));
   client.writeEof();
-  await withTimeout(sleep(10), WAIT_MS, "the EOF");
-  assert.deepEqual(serverProtocol.names(), ["connectionMade", "dataReceived", "eofReceived"]);
-  assert.equal(server.isClosing(), false);
+  await withTimeout(delay(10), WAIT_MS, "the EOF");
+  assertEquals(serverProtocol.names(), ["connectionMade", "dataReceived", "eofReceived"]);
+  assertEquals(server.isClosing(), false);
   server.write(new TextEncoder().encode("answer"));
   server.close();
-  assert.equal(await withTimeout(clientProtocol.lost, WAIT_MS, "connectionLost"), null);
-  assert.equal(new TextDecoder().decode(clientProtocol.received), "answer");
-  assert.equal(await withTimeout(serverProtocol.lost, WAIT_MS, "connectionLost"), null);
+  assertEquals(await withTimeout(clientProtocol.lost, WAIT_MS, "connectionLost"), null);
+  assertEquals(new TextDecoder().decode(clientProtocol.received), "answer");
+  assertEquals(await withTimeout(serverProtocol.lost, WAIT_MS, "connectionLost"), null);
 });
 
 Deno.test("test kit: simulatePeerReset mid-write loses the connection with ConnectionReset", async () => {
@@ -747,7 +751,7 @@ Deno.test("test kit: simulatePeerReset mid-write loses the connection with Conne
   client.write(new Uint8Array(1 << 20));
   simulatePeerReset(client);
   const exc = await withTimeout(clientProtocol.lost, WAIT_MS, "connectionLost");
-  assert.ok(exc instanceof Deno.errors.ConnectionReset);
-  assert.equal(await withTimeout(serverProtocol.lost, WAIT_MS, "the peer's connectionLost"), null);
-  assert.throws(() => simulatePeerReset(client), TypeError);
+  assert(exc instanceof Deno.errors.ConnectionReset);
+  assertEquals(await withTimeout(serverProtocol.lost, WAIT_MS, "the peer's connectionLost"), null);
+  assertThrows(() => simulatePeerReset(client), TypeError);
 });

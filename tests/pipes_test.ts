@@ -1,4 +1,5 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects, assertStrictEquals, assertThrows } from "@std/assert";
+import { delay } from "@std/async";
 import {
   BufferedProtocol,
   getRunningLoop,
@@ -7,7 +8,7 @@ import {
   type WriteTransport,
 } from "../mod.ts";
 import { withTimeout } from "../testing.ts";
-import { sleep, WAIT_MS } from "./_helpers.ts";
+import { WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 
@@ -70,7 +71,7 @@ async function fifo(): Promise<
   const dir = await Deno.makeTempDir();
   const path = `${dir}/fifo`;
   const made = await new Deno.Command("mkfifo", { args: [path] }).output();
-  assert.equal(made.code, 0, "mkfifo");
+  assertEquals(made.code, 0, "mkfifo");
   const [reader, writer] = await Promise.all([
     Deno.open(path, { read: true }),
     Deno.open(path, { write: true }),
@@ -83,21 +84,21 @@ Deno.test("pipes: a FIFO read and write pair carries 4 MiB in order, then EOF", 
   try {
     const [readTransport, sink] = await loop.connectReadPipe(() => new Sink(), reader);
     const [writeTransport, source] = await loop.connectWritePipe(() => new Source(), writer);
-    assert.equal(readTransport.getExtraInfo("pipe"), reader);
-    assert.equal(writeTransport.getExtraInfo("pipe"), writer);
-    assert.equal(readTransport.isReading(), true);
-    assert.equal(writeTransport.canWriteEof(), true);
+    assertStrictEquals(readTransport.getExtraInfo("pipe"), reader);
+    assertStrictEquals(writeTransport.getExtraInfo("pipe"), writer);
+    assertEquals(readTransport.isReading(), true);
+    assertEquals(writeTransport.canWriteEof(), true);
 
     const data = pattern(4 * 1024 * 1024);
     writeTransport.write(data);
-    assert.ok(source.pauses >= 1, "a write over the high-water mark pauses the protocol");
+    assert(source.pauses >= 1, "a write over the high-water mark pauses the protocol");
     writeTransport.writeEof();
-    assert.equal(await withTimeout(source.lost.promise, WAIT_MS), null);
-    assert.equal(source.resumes, 1);
-    assert.equal(await withTimeout(sink.lost.promise, WAIT_MS), null);
-    assert.deepEqual(sink.bytes(), data);
-    assert.equal(sink.trace[0], "connectionMade");
-    assert.deepEqual(sink.trace.slice(-2), ["eofReceived", "connectionLost"]);
+    assertEquals(await withTimeout(source.lost.promise, WAIT_MS), null);
+    assertEquals(source.resumes, 1);
+    assertEquals(await withTimeout(sink.lost.promise, WAIT_MS), null);
+    assertEquals(sink.bytes(), data);
+    assertEquals(sink.trace[0], "connectionMade");
+    assertEquals(sink.trace.slice(-2), ["eofReceived", "connectionLost"]);
   } finally {
     await cleanup();
   }
@@ -109,15 +110,15 @@ Deno.test("pipes: the reader going away gives connectionLost(BrokenPipe) on the 
     const [readTransport, sink] = await loop.connectReadPipe(() => new Sink(), reader);
     const [writeTransport, source] = await loop.connectWritePipe(() => new Source(), writer);
     readTransport.close();
-    assert.equal(await withTimeout(sink.lost.promise, WAIT_MS), null);
+    assertEquals(await withTimeout(sink.lost.promise, WAIT_MS), null);
     let lost: Error | null | undefined;
     source.lost.promise.then((exc) => lost = exc);
     for (let i = 0; i < 200 && lost === undefined; i++) {
       writeTransport.write(new Uint8Array(1024));
-      await sleep(5);
+      await delay(5);
     }
-    assert.ok(lost instanceof Deno.errors.BrokenPipe, `got ${lost}`);
-    assert.equal(writeTransport.isClosing(), true);
+    assert(lost instanceof Deno.errors.BrokenPipe, `got ${lost}`);
+    assertEquals(writeTransport.isClosing(), true);
   } finally {
     await cleanup();
   }
@@ -141,11 +142,11 @@ Deno.test("pipes: a byte ReadableStream feeds a BufferedProtocol whose buffer st
     }
   }
   const [transport] = await loop.connectReadPipe(() => new Fill(), stream);
-  assert.equal(transport.getExtraInfo("pipe"), stream);
-  assert.equal(await withTimeout(lost.promise, WAIT_MS), null);
-  assert.equal(filled, data.length);
-  assert.equal(memory.byteLength, data.length + 1, "the protocol's array is never detached");
-  assert.deepEqual(memory.subarray(0, filled), data);
+  assertStrictEquals(transport.getExtraInfo("pipe"), stream);
+  assertEquals(await withTimeout(lost.promise, WAIT_MS), null);
+  assertStrictEquals(filled, data.length);
+  assertStrictEquals(memory.byteLength, data.length + 1, "the protocol's array is never detached");
+  assertEquals(memory.subarray(0, filled), data);
 });
 
 Deno.test("pipes: a default ReadableStream is delivered chunk by chunk; pause holds delivery", async () => {
@@ -163,12 +164,12 @@ Deno.test("pipes: a default ReadableStream is delivered chunk by chunk; pause ho
     }
   }
   const [transport, sink] = await loop.connectReadPipe(() => new PauseFirst(), stream);
-  await sleep(50);
-  assert.equal(sink.chunks.length, 1, "nothing is delivered while paused");
-  assert.equal(transport.isReading(), false);
+  await delay(50);
+  assertEquals(sink.chunks.length, 1, "nothing is delivered while paused");
+  assertEquals(transport.isReading(), false);
   transport.resumeReading();
-  assert.equal(await withTimeout(sink.lost.promise, WAIT_MS), null);
-  assert.deepEqual(sink.bytes(), new Uint8Array([1, 2, 3, 4, 5, 6]));
+  assertEquals(await withTimeout(sink.lost.promise, WAIT_MS), null);
+  assertEquals(sink.bytes(), new Uint8Array([1, 2, 3, 4, 5, 6]));
 });
 
 Deno.test("pipes: a WritableStream gets every byte; close() closes the sink", async () => {
@@ -176,7 +177,7 @@ Deno.test("pipes: a WritableStream gets every byte; close() closes the sink", as
   let closed = false;
   const stream = new WritableStream<Uint8Array>({
     async write(chunk) {
-      await sleep(1);
+      await delay(1);
       received.push(...chunk);
     },
     close() {
@@ -189,26 +190,34 @@ Deno.test("pipes: a WritableStream gets every byte; close() closes the sink", as
   chunk.fill(0); // the transport copied it
   transport.writelines([new Uint8Array([6]), new Uint8Array([5, 4])]);
   transport.close();
-  assert.throws(() => transport.write("text" as never), TypeError);
-  assert.equal(await withTimeout(source.lost.promise, WAIT_MS), null);
-  assert.deepEqual(received, [9, 8, 7, 6, 5, 4]);
-  assert.equal(closed, true);
+  assertThrows(() => transport.write("text" as never), TypeError);
+  assertEquals(await withTimeout(source.lost.promise, WAIT_MS), null);
+  assertEquals(received, [9, 8, 7, 6, 5, 4]);
+  assertEquals(closed, true);
 });
 
 Deno.test("pipes: bad arguments are TypeErrors naming 'pipe'", async () => {
   const factory = () => new Sink();
   // deno-lint-ignore no-explicit-any
   const untyped = loop as any;
-  await assert.rejects(untyped.connectReadPipe(factory, 42), /'pipe'/);
-  await assert.rejects(untyped.connectWritePipe(factory, new ReadableStream()), /'pipe'/);
-  await assert.rejects(untyped.connectReadPipe(factory, null), /'pipe'/);
+  await assertRejects(() => untyped.connectReadPipe(factory, 42), Error, "'pipe'");
+  await assertRejects(
+    () => untyped.connectWritePipe(factory, new ReadableStream()),
+    Error,
+    "'pipe'",
+  );
+  await assertRejects(() => untyped.connectReadPipe(factory, null), Error, "'pipe'");
   const locked = new ReadableStream();
   const reader = locked.getReader();
-  await assert.rejects(loop.connectReadPipe(factory, locked), /'pipe' is a locked stream/);
+  await assertRejects(
+    () => loop.connectReadPipe(factory, locked),
+    Error,
+    "'pipe' is a locked stream",
+  );
   reader.releaseLock();
-  await assert.rejects(untyped.connectReadPipe(null, locked), /'factory'/);
+  await assertRejects(() => untyped.connectReadPipe(null, locked), Error, "'factory'");
   const [readTransport, sink] = await loop.connectReadPipe(() => new Sink(), locked);
-  assert.throws(
+  assertThrows(
     () => (readTransport as unknown as WriteTransport).write(new Uint8Array(1)),
     TypeError,
   );

@@ -1,7 +1,8 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects, assertStrictEquals } from "@std/assert";
+import { delay } from "@std/async";
 import { getRunningLoop, InvalidStateError, SendfileNotAvailableError } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
-import { pattern, recordingServer, shutdown, sleep, until, WAIT_MS } from "./_helpers.ts";
+import { pattern, recordingServer, shutdown, until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 
@@ -30,16 +31,16 @@ Deno.test("sendfile: a 3 MiB file arrives byte-exact", async () => {
       port,
     );
     const sent = await withTimeout(loop.sendfile(transport, file), WAIT_MS, "sendfile");
-    assert.equal(sent, data.length);
-    assert.equal(await file.seek(0, Deno.SeekMode.Current), data.length);
-    assert.equal(transport.getProtocol(), client, "the user's protocol is restored");
+    assertStrictEquals(sent, data.length);
+    assertStrictEquals(await file.seek(0, Deno.SeekMode.Current), data.length);
+    assertStrictEquals(transport.getProtocol(), client, "the user's protocol is restored");
     transport.close();
     await withTimeout(client.lost, WAIT_MS, "connectionLost");
     await until(
       () => accepted[0]?.names().includes("connectionLost") ?? false,
       "the server's connectionLost",
     );
-    assert.deepEqual(accepted[0].received, data);
+    assertEquals(accepted[0].received, data);
   });
   await shutdown(server);
 });
@@ -53,10 +54,10 @@ Deno.test("sendfile: offset and count select a range; the position ends after it
       "127.0.0.1",
       port,
     );
-    assert.equal(await loop.sendfile(transport, file, 1000, 300_000), 300_000);
-    assert.equal(await file.seek(0, Deno.SeekMode.Current), 301_000);
+    assertEquals(await loop.sendfile(transport, file, 1000, 300_000), 300_000);
+    assertEquals(await file.seek(0, Deno.SeekMode.Current), 301_000);
     // A count past the end sends what there is.
-    assert.equal(await loop.sendfile(transport, file, data.length - 10, 100), 10);
+    assertEquals(await loop.sendfile(transport, file, data.length - 10, 100), 10);
     transport.close();
     await withTimeout(client.lost, WAIT_MS, "connectionLost");
     await until(
@@ -66,7 +67,7 @@ Deno.test("sendfile: offset and count select a range; the position ends after it
     const expected = new Uint8Array(300_010);
     expected.set(data.subarray(1000, 301_000));
     expected.set(data.subarray(data.length - 10), 300_000);
-    assert.deepEqual(accepted[0].received, expected);
+    assertEquals(accepted[0].received, expected);
   });
   await shutdown(server);
 });
@@ -84,20 +85,20 @@ Deno.test("sendfile: a slow peer pauses it (flow control), and nothing is lost",
     accepted[0].transport!.pauseReading();
     let done = false;
     const sending = loop.sendfile(transport, file).finally(() => done = true);
-    await sleep(200);
-    assert.equal(done, false, "sendfile waits while the peer reads nothing");
+    await delay(200);
+    assertEquals(done, false, "sendfile waits while the peer reads nothing");
     const [, high] = transport.getWriteBufferLimits();
-    assert.ok(transport.getWriteBufferSize() <= high + 64 * 1024, "the buffer stays bounded");
+    assert(transport.getWriteBufferSize() <= high + 64 * 1024, "the buffer stays bounded");
     accepted[0].transport!.resumeReading();
-    assert.equal(await withTimeout(sending, WAIT_MS, "sendfile"), data.length);
-    assert.ok(!client.names().includes("pauseWriting"), "the user's protocol saw no pause");
+    assertStrictEquals(await withTimeout(sending, WAIT_MS, "sendfile"), data.length);
+    assert(!client.names().includes("pauseWriting"), "the user's protocol saw no pause");
     transport.close();
     await withTimeout(client.lost, WAIT_MS, "connectionLost");
     await until(
       () => accepted[0].names().includes("connectionLost"),
       "the server's connectionLost",
     );
-    assert.deepEqual(accepted[0].received, data);
+    assertEquals(accepted[0].received, data);
   });
   await shutdown(server);
 });
@@ -114,10 +115,10 @@ Deno.test("sendfile: the peer going away rejects it and reaches the protocol", a
     await until(() => accepted.length === 1 && accepted[0].transport !== null, "accept");
     accepted[0].transport!.pauseReading();
     const sending = loop.sendfile(transport, file);
-    await sleep(50);
+    await delay(50);
     transport.abort();
-    await assert.rejects(withTimeout(sending, WAIT_MS, "sendfile"));
-    assert.equal(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
+    await assertRejects(() => withTimeout(sending, WAIT_MS, "sendfile"));
+    assertEquals(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
   });
   await shutdown(server);
 });
@@ -130,29 +131,33 @@ Deno.test("sendfile: bad arguments and closing transports are refused", async ()
       "127.0.0.1",
       port,
     );
-    await assert.rejects(
-      loop.sendfile(transport, file, -1),
-      (err: Error) => err instanceof RangeError && /'offset'/.test(err.message),
+    await assertRejects(
+      () => loop.sendfile(transport, file, -1),
+      RangeError,
+      "'offset'",
     );
-    await assert.rejects(
-      loop.sendfile(transport, file, 0, 0),
-      (err: Error) => err instanceof RangeError && /'count'/.test(err.message),
+    await assertRejects(
+      () => loop.sendfile(transport, file, 0, 0),
+      RangeError,
+      "'count'",
     );
-    await assert.rejects(
-      loop.sendfile(transport, file, 1.5),
-      (err: Error) => err instanceof RangeError && /'offset'/.test(err.message),
+    await assertRejects(
+      () => loop.sendfile(transport, file, 1.5),
+      RangeError,
+      "'offset'",
     );
-    await assert.rejects(
+    await assertRejects(
       // @ts-expect-error: not a file
-      loop.sendfile(transport, "file.txt"),
-      (err: Error) => err instanceof TypeError && /'file'/.test(err.message),
+      () => loop.sendfile(transport, "file.txt"),
+      TypeError,
+      "'file'",
     );
-    await assert.rejects(
-      loop.sendfile(transport, file, 0, null, { fallback: false }),
+    await assertRejects(
+      () => loop.sendfile(transport, file, 0, null, { fallback: false }),
       SendfileNotAvailableError,
     );
     transport.close();
-    await assert.rejects(loop.sendfile(transport, file), InvalidStateError);
+    await assertRejects(() => loop.sendfile(transport, file), InvalidStateError);
     await withTimeout(client.lost, WAIT_MS, "connectionLost");
   });
   await shutdown(server);

@@ -1,8 +1,18 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertIsError,
+  assertMatch,
+  assertNotStrictEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
+import { delay } from "@std/async";
 import type { TLSSocket } from "node:tls";
 import { getRunningLoop, Protocol, type Server, type Transport } from "../mod.ts";
 import { withTimeout } from "../testing.ts";
-import { pattern, portOf, recordingFactory, shutdown, sleep, until, WAIT_MS } from "./_helpers.ts";
+import { pattern, portOf, recordingFactory, shutdown, until, WAIT_MS } from "./_helpers.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, fixtures));
@@ -191,48 +201,48 @@ async function rawStartTls(server: Server): Promise<Deno.TcpConn> {
     text = text.slice(line.length + 2);
     return line;
   };
-  assert.match(await withTimeout(readLine(), WAIT_MS, "greeting"), /^220 aio/);
+  assertMatch(await withTimeout(readLine(), WAIT_MS, "greeting"), /^220 aio/);
   await conn.write(encoder.encode("STARTTLS\r\n"));
-  assert.match(await withTimeout(readLine(), WAIT_MS, "go-ahead"), /^220 ready/);
+  assertMatch(await withTimeout(readLine(), WAIT_MS, "go-ahead"), /^220 ready/);
   return conn;
 }
 
 Deno.test("startTls serverSide: 2 MiB each way after a plaintext greeting, in order", async () => {
   const { server, serverSide, client, clientPlain, serverSecure, clientSecure } =
     await upgradedPair();
-  assert.deepEqual(serverSide.events, ["connectionMade", "plain:STARTTLS\r\n"]);
-  assert.deepEqual(client.events, [
+  assertEquals(serverSide.events, ["connectionMade", "plain:STARTTLS\r\n"]);
+  assertEquals(client.events, [
     "connectionMade",
     "plain:220 aio ESMTP\r\n",
     "plain:220 ready to start TLS\r\n",
   ]);
-  assert.ok(serverSide.plain.isClosing(), "the server's old transport is closed");
-  assert.ok(clientPlain.isClosing(), "the client's old transport is closed");
-  assert.notEqual(serverSecure, serverSide.plain);
-  assert.equal(serverSecure.getProtocol(), serverSide);
-  assert.equal(serverSecure.canWriteEof(), false);
-  assert.throws(() => serverSecure.writeEof(), Deno.errors.NotSupported);
+  assert(serverSide.plain.isClosing(), "the server's old transport is closed");
+  assert(clientPlain.isClosing(), "the client's old transport is closed");
+  assertNotStrictEquals(serverSecure, serverSide.plain);
+  assertStrictEquals(serverSecure.getProtocol(), serverSide);
+  assertEquals(serverSecure.canWriteEof(), false);
+  assertThrows(() => serverSecure.writeEof(), Deno.errors.NotSupported);
 
   const total = 2 * 1024 * 1024;
   const data = pattern(total);
   for (let offset = 0; offset < total; offset += 256 * 1024) {
     clientSecure.write(data.subarray(offset, offset + 256 * 1024));
   }
-  assert.ok(client.pauses > 0, "the client's writes were paused");
+  assert(client.pauses > 0, "the client's writes were paused");
   await until(() => client.received >= total || client.lost.done(), "the echo", 60_000);
-  assert.equal(serverSide.echoed, total, "the server received every byte");
-  assert.equal(client.received, total);
-  assert.deepEqual(concat(client.chunks), data, "bytes arrive intact and in order both ways");
-  assert.ok(serverSide.pauses > 0 && serverSide.resumes > 0, "the server's flow control ran");
+  assertStrictEquals(serverSide.echoed, total, "the server received every byte");
+  assertStrictEquals(client.received, total);
+  assertEquals(concat(client.chunks), data, "bytes arrive intact and in order both ways");
+  assert(serverSide.pauses > 0 && serverSide.resumes > 0, "the server's flow control ran");
 
-  await sleep(10);
-  assert.ok(!serverSide.events.includes("connectionLost"), "no connectionLost for the old one");
+  await delay(10);
+  assert(!serverSide.events.includes("connectionLost"), "no connectionLost for the old one");
   clientSecure.close();
-  assert.equal(await withTimeout(client.lost, WAIT_MS, "client connectionLost"), null);
+  assertEquals(await withTimeout(client.lost, WAIT_MS, "client connectionLost"), null);
   await withTimeout(serverSide.lost, WAIT_MS, "server connectionLost");
-  assert.equal(serverSide.events.filter((e) => e === "connectionLost").length, 1);
-  assert.equal(serverSide.events.at(-1), "connectionLost");
-  assert.deepEqual(client.events.filter((e) => e === "connectionLost"), ["connectionLost"]);
+  assertEquals(serverSide.events.filter((e) => e === "connectionLost").length, 1);
+  assertEquals(serverSide.events.at(-1), "connectionLost");
+  assertEquals(client.events.filter((e) => e === "connectionLost"), ["connectionLost"]);
   await shutdown(server);
 });
 
@@ -242,14 +252,14 @@ Deno.test("startTls serverSide: a ClientHello read before the upgrade is not los
   );
   // The server's read was in flight when it upgraded: the ClientHello landed
   // in it, and went to the TLS server rather than to the protocol.
-  assert.deepEqual(serverSide.events, ["connectionMade", "plain:STARTTLS\r\n"]);
+  assertEquals(serverSide.events, ["connectionMade", "plain:STARTTLS\r\n"]);
   clientSecure.write(encoder.encode("EHLO secure\r\n"));
   await until(() => client.received === 13, "the echo");
-  assert.equal(decoder.decode(concat(client.chunks)), "EHLO secure\r\n");
+  assertEquals(decoder.decode(concat(client.chunks)), "EHLO secure\r\n");
   serverSecure.close();
-  assert.equal(await withTimeout(serverSide.lost, WAIT_MS, "server connectionLost"), null);
+  assertEquals(await withTimeout(serverSide.lost, WAIT_MS, "server connectionLost"), null);
   // The server said goodbye with a close_notify: a clean end for the client.
-  assert.equal(await withTimeout(client.lost, WAIT_MS, "client connectionLost"), null);
+  assertEquals(await withTimeout(client.lost, WAIT_MS, "client connectionLost"), null);
   await shutdown(server);
 });
 
@@ -259,25 +269,25 @@ Deno.test("startTls serverSide: extra info has peercert, cipher and compression"
     () => new StartTlsServer(alpnTls),
     { caCerts: [CA], alpnProtocols: ["imap"] },
   );
-  assert.equal(serverSecure.getExtraInfo("sslcontext"), alpnTls);
-  assert.equal(typeof serverSecure.getExtraInfo<TLSSocket>("ssl_object")?.getCipher, "function");
-  assert.equal(serverSecure.getExtraInfo("socket"), serverSide.plain.getExtraInfo("socket"));
-  assert.deepEqual(
+  assertStrictEquals(serverSecure.getExtraInfo("sslcontext"), alpnTls);
+  assertEquals(typeof serverSecure.getExtraInfo<TLSSocket>("ssl_object")?.getCipher, "function");
+  assertStrictEquals(serverSecure.getExtraInfo("socket"), serverSide.plain.getExtraInfo("socket"));
+  assertEquals(
     serverSecure.getExtraInfo("peername"),
     serverSide.plain.getExtraInfo("peername"),
   );
-  assert.deepEqual(serverSecure.getExtraInfo("sockname"), ["127.0.0.1", portOf(server)]);
-  assert.equal(serverSecure.getExtraInfo("alpn_protocol"), "imap");
-  assert.equal(clientSecure.getExtraInfo("alpn_protocol"), "imap");
+  assertEquals(serverSecure.getExtraInfo("sockname"), ["127.0.0.1", portOf(server)]);
+  assertEquals(serverSecure.getExtraInfo("alpn_protocol"), "imap");
+  assertEquals(clientSecure.getExtraInfo("alpn_protocol"), "imap");
   const [name, version, bits] = serverSecure.getExtraInfo<[string, string, number]>("cipher");
-  assert.match(name, /^TLS_/);
-  assert.equal(version, "TLSv1.3");
-  assert.ok(bits === 128 || bits === 256, `secret bits ${bits}`);
-  assert.equal(serverSecure.getExtraInfo("compression", "unset"), null);
+  assertMatch(name, /^TLS_/);
+  assertEquals(version, "TLSv1.3");
+  assert(bits === 128 || bits === 256, `secret bits ${bits}`);
+  assertEquals(serverSecure.getExtraInfo("compression", "unset"), null);
   // The server asked for no client certificate, so there is none to show.
-  assert.equal(serverSecure.getExtraInfo("peercert", "none"), "none");
+  assertEquals(serverSecure.getExtraInfo("peercert", "none"), "none");
   // Deno.startTls on the client exposes neither.
-  assert.equal(clientSecure.getExtraInfo("cipher", "n/a"), "n/a");
+  assertEquals(clientSecure.getExtraInfo("cipher", "n/a"), "n/a");
   clientSecure.close();
   await withTimeout(client.lost, WAIT_MS, "client connectionLost");
   await withTimeout(serverSide.lost, WAIT_MS, "server connectionLost");
@@ -289,12 +299,12 @@ Deno.test("startTls serverSide: garbage instead of a ClientHello rejects with In
   const conn = await rawStartTls(server);
   await conn.write(encoder.encode("EHLO plaintext.example\r\n"));
   await until(() => accepted[0]?.upgrade != null, "the upgrade");
-  await assert.rejects(
-    withTimeout(accepted[0].upgrade!, WAIT_MS, "startTls"),
+  await assertRejects(
+    () => withTimeout(accepted[0].upgrade!, WAIT_MS, "startTls"),
     Deno.errors.InvalidData,
   );
-  assert.ok(accepted[0].plain.isClosing());
-  assert.deepEqual(accepted[0].events, ["connectionMade", "plain:STARTTLS\r\n"]);
+  assert(accepted[0].plain.isClosing());
+  assertEquals(accepted[0].events, ["connectionMade", "plain:STARTTLS\r\n"]);
   // The server dropped the connection: the client reads what TLS sent, then the end.
   const buffer = new Uint8Array(1024);
   let n: number | null = 0;
@@ -310,12 +320,12 @@ Deno.test("startTls serverSide: a client that never says hello times out with Ti
   const conn = await rawStartTls(server);
   await until(() => accepted[0]?.upgrade != null, "the upgrade");
   const started = performance.now();
-  await assert.rejects(
-    withTimeout(accepted[0].upgrade!, WAIT_MS, "startTls"),
+  await assertRejects(
+    () => withTimeout(accepted[0].upgrade!, WAIT_MS, "startTls"),
     Deno.errors.TimedOut,
   );
-  assert.ok(performance.now() - started < 5000);
-  assert.equal(
+  assert(performance.now() - started < 5000);
+  assertEquals(
     await withTimeout(conn.read(new Uint8Array(16)), WAIT_MS, "the server closing"),
     null,
   );
@@ -328,8 +338,8 @@ Deno.test("startTls serverSide: a peer that leaves mid-handshake is an Unexpecte
   const conn = await rawStartTls(server);
   await until(() => accepted[0]?.upgrade != null, "the upgrade");
   conn.close();
-  await assert.rejects(
-    withTimeout(accepted[0].upgrade!, WAIT_MS, "startTls"),
+  await assertRejects(
+    () => withTimeout(accepted[0].upgrade!, WAIT_MS, "startTls"),
     Deno.errors.UnexpectedEof,
   );
   await shutdown(server);
@@ -341,13 +351,13 @@ Deno.test("startTls client with a certificate: node:tls over the transport", asy
     undefined,
     clientTls,
   );
-  assert.equal(clientSecure.getExtraInfo("sslcontext"), clientTls);
+  assertStrictEquals(clientSecure.getExtraInfo("sslcontext"), clientTls);
   const peercert = clientSecure.getExtraInfo<{ subject: { CN: string }; issuer: { CN: string } }>(
     "peercert",
   );
-  assert.equal(peercert.subject.CN, "localhost");
-  assert.equal(peercert.issuer.CN, "aio-transports test CA");
-  assert.equal(clientSecure.getExtraInfo<unknown[]>("cipher").length, 3);
+  assertEquals(peercert.subject.CN, "localhost");
+  assertEquals(peercert.issuer.CN, "aio-transports test CA");
+  assertEquals(clientSecure.getExtraInfo<unknown[]>("cipher").length, 3);
   clientSecure.write(encoder.encode("AUTH EXTERNAL\r\n"));
   await until(() => client.received === 15, "the echo");
   serverSecure.close();
@@ -368,12 +378,12 @@ Deno.test("startTls client with a certificate: an untrusted server is InvalidDat
     "createConnection",
   );
   await until(() => client.upgrade !== null && accepted[0]?.upgrade != null, "STARTTLS");
-  await assert.rejects(
-    withTimeout(client.upgrade!, WAIT_MS, "client startTls"),
+  await assertRejects(
+    () => withTimeout(client.upgrade!, WAIT_MS, "client startTls"),
     Deno.errors.InvalidData,
   );
-  await assert.rejects(withTimeout(accepted[0].upgrade!, WAIT_MS, "server startTls"));
-  assert.deepEqual(client.events.filter((e) => e === "connectionLost"), []);
+  await assertRejects(() => withTimeout(accepted[0].upgrade!, WAIT_MS, "server startTls"));
+  assertEquals(client.events.filter((e) => e === "connectionLost"), []);
   await shutdown(server);
 });
 
@@ -382,11 +392,14 @@ Deno.test("startTls serverSide: bad arguments are TypeErrors naming the option",
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: portOf(server) });
   await until(() => accepted.length === 1, "accept");
   const { plain } = accepted[0];
-  const rejects = (tls: unknown, opts: object, name: RegExp, kind = TypeError) =>
-    assert.rejects(
-      // @ts-expect-error: deliberately wrong arguments
-      loop.startTls(plain, accepted[0], tls, { serverSide: true, ...opts }),
-      (err: Error) => err instanceof kind && name.test(err.message),
+  const rejects = async (tls: unknown, opts: object, name: RegExp, kind = TypeError) =>
+    assertIsError(
+      await assertRejects(() =>
+        // @ts-expect-error: deliberately wrong arguments
+        loop.startTls(plain, accepted[0], tls, { serverSide: true, ...opts })
+      ),
+      kind,
+      name,
     );
   await rejects(true, {}, /'tls'.*serverSide/);
   await rejects({ cert: SERVER_TLS.cert }, {}, /'tls\.key'/);
@@ -396,7 +409,7 @@ Deno.test("startTls serverSide: bad arguments are TypeErrors naming the option",
   await rejects(SERVER_TLS, { serverHostname: "localhost" }, /'serverHostname'/);
   await rejects(SERVER_TLS, { serverSide: "yes" }, /'serverSide'/);
   await rejects(SERVER_TLS, { sslHandshakeTimeout: 0 }, /'sslHandshakeTimeout'/, RangeError);
-  assert.ok(!plain.isClosing(), "a refused upgrade leaves the transport alone");
+  assert(!plain.isClosing(), "a refused upgrade leaves the transport alone");
   conn.close();
   await withTimeout(accepted[0].lost, WAIT_MS, "connectionLost");
   await shutdown(server);

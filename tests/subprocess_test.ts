@@ -1,4 +1,12 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
+import { delay } from "@std/async";
 import {
   DEVNULL,
   type ExceptionContext,
@@ -11,7 +19,7 @@ import {
   WriteTransport,
 } from "../mod.ts";
 import { withTimeout } from "../testing.ts";
-import { sleep, until, WAIT_MS } from "./_helpers.ts";
+import { until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const decoder = new TextDecoder();
@@ -51,32 +59,32 @@ function shell(cmd: string, opts = {}) {
 
 Deno.test("subprocess: full callback trace of a child writing stdout and stderr, exit 3", async () => {
   const [transport, protocol] = await shell("printf out; printf err >&2; exit 3");
-  assert.equal(protocol.trace[0], "connectionMade");
-  assert.equal(protocol.transport, transport);
-  assert.equal(typeof transport.getPid(), "number");
-  assert.ok(transport.getExtraInfo("subprocess") instanceof Deno.ChildProcess);
-  assert.ok(transport.getPipeTransport(0) instanceof WriteTransport);
-  assert.ok(transport.getPipeTransport(1) instanceof ReadTransport);
-  assert.ok(transport.getPipeTransport(2) instanceof ReadTransport);
-  assert.equal(transport.getPipeTransport(3), null);
-  assert.equal(transport.getPipeTransport(1)!.getExtraInfo("pipe") instanceof ReadableStream, true);
+  assertEquals(protocol.trace[0], "connectionMade");
+  assertStrictEquals(protocol.transport, transport);
+  assertEquals(typeof transport.getPid(), "number");
+  assert(transport.getExtraInfo("subprocess") instanceof Deno.ChildProcess);
+  assert(transport.getPipeTransport(0) instanceof WriteTransport);
+  assert(transport.getPipeTransport(1) instanceof ReadTransport);
+  assert(transport.getPipeTransport(2) instanceof ReadTransport);
+  assertEquals(transport.getPipeTransport(3), null);
+  assertEquals(transport.getPipeTransport(1)!.getExtraInfo("pipe") instanceof ReadableStream, true);
 
-  assert.equal(await withTimeout(protocol.lost.promise, WAIT_MS), null);
+  assertEquals(await withTimeout(protocol.lost.promise, WAIT_MS), null);
   const { trace } = protocol;
-  assert.equal(trace.at(-1), "connectionLost null");
-  assert.equal(trace.filter((line) => line === "processExited").length, 1);
+  assertEquals(trace.at(-1), "connectionLost null");
+  assertEquals(trace.filter((line) => line === "processExited").length, 1);
   for (const fd of [0, 1, 2]) {
     const lost = trace.filter((line) => line.startsWith(`pipeConnectionLost ${fd} `));
-    assert.deepEqual(lost, [`pipeConnectionLost ${fd} null`]);
+    assertEquals(lost, [`pipeConnectionLost ${fd} null`]);
     const lastData = trace.lastIndexOf(`pipeDataReceived ${fd}`);
-    assert.ok(lastData < trace.indexOf(lost[0]), "no data after a pipe's connection lost");
+    assert(lastData < trace.indexOf(lost[0]), "no data after a pipe's connection lost");
   }
-  assert.equal(protocol.output.get(1), "out");
-  assert.equal(protocol.output.get(2), "err");
-  assert.equal(transport.getReturncode(), 3);
-  assert.throws(() => transport.kill(), ProcessLookupError);
-  assert.throws(() => transport.terminate(), ProcessLookupError);
-  assert.throws(() => transport.sendSignal("SIGINT"), ProcessLookupError);
+  assertEquals(protocol.output.get(1), "out");
+  assertEquals(protocol.output.get(2), "err");
+  assertEquals(transport.getReturncode(), 3);
+  assertThrows(() => transport.kill(), ProcessLookupError);
+  assertThrows(() => transport.terminate(), ProcessLookupError);
+  assertThrows(() => transport.sendSignal("SIGINT"), ProcessLookupError);
   transport.close();
 });
 
@@ -90,21 +98,21 @@ Deno.test("subprocess: return codes after exit, SIGKILL, SIGTERM and sendSignal"
   ];
   for (const [name, act, expected] of cases) {
     const [transport, protocol] = await shell(name === "exit 0" ? "exit 0" : "exec sleep 30");
-    assert.equal(transport.getReturncode(), null, name);
+    assertEquals(transport.getReturncode(), null, name);
     act(transport);
     await withTimeout(protocol.lost.promise, 10_000, name);
-    assert.equal(transport.getReturncode(), expected, name);
+    assertStrictEquals(transport.getReturncode(), expected, name);
   }
 });
 
 Deno.test("subprocess: close() kills a running child and closes its pipes", async () => {
   const [transport, protocol] = await shell("exec sleep 30");
   transport.close();
-  assert.equal(transport.isClosing(), true);
-  assert.equal(protocol.trace.includes("connectionLost null"), false, "not synchronously");
+  assertEquals(transport.isClosing(), true);
+  assertEquals(protocol.trace.includes("connectionLost null"), false, "not synchronously");
   await withTimeout(protocol.lost.promise, WAIT_MS);
-  assert.equal(transport.getReturncode(), -9);
-  assert.equal(protocol.trace.at(-1), "connectionLost null");
+  assertEquals(transport.getReturncode(), -9);
+  assertEquals(protocol.trace.at(-1), "connectionLost null");
   transport.close();
 });
 
@@ -146,7 +154,7 @@ Deno.test("subprocess: cat echoes 64 MiB written with flow control, every byte i
       pump();
     }
     override pipeDataReceived(fd: number, data: Uint8Array) {
-      assert.equal(fd, 1);
+      assertEquals(fd, 1);
       for (let i = 0; i < data.length && mismatchAt < 0; i++) {
         if (data[i] !== patternByte(received + i)) mismatchAt = received + i;
       }
@@ -155,14 +163,14 @@ Deno.test("subprocess: cat echoes 64 MiB written with flow control, every byte i
   }
   const [transport, protocol] = await loop.subprocessExec(() => new Cat(), "cat");
   pump();
-  assert.ok(stdin!.getWriteBufferSize() > 64 * 1024, "writes are buffered, never blocking");
+  assert(stdin!.getWriteBufferSize() > 64 * 1024, "writes are buffered, never blocking");
   await withTimeout(protocol.lost.promise, 60_000, "64 MiB through cat");
-  assert.equal(mismatchAt, -1, `first wrong byte at ${mismatchAt}`);
-  assert.equal(received, total);
-  assert.ok(pauses >= 1, "pauseWriting reached the subprocess protocol");
-  assert.ok(resumes >= 1, "resumeWriting reached the subprocess protocol");
-  assert.equal(transport.getReturncode(), 0);
-  assert.ok(protocol.trace.includes("pipeConnectionLost 0 null"));
+  assertEquals(mismatchAt, -1, `first wrong byte at ${mismatchAt}`);
+  assertStrictEquals(received, total);
+  assert(pauses >= 1, "pauseWriting reached the subprocess protocol");
+  assert(resumes >= 1, "resumeWriting reached the subprocess protocol");
+  assertEquals(transport.getReturncode(), 0);
+  assert(protocol.trace.includes("pipeConnectionLost 0 null"));
 });
 
 Deno.test("subprocess: a child flooding stdout while reading is paused stays bounded", async () => {
@@ -184,25 +192,25 @@ Deno.test("subprocess: a child flooding stdout while reading is paused stays bou
   );
   const stdout = transport.getPipeTransport(1) as ReadTransport;
   const rssBefore = Deno.memoryUsage().rss;
-  await sleep(500);
-  assert.equal(received, 0, "nothing is delivered while paused");
-  assert.equal(stdout.isReading(), false);
-  assert.ok(
+  await delay(500);
+  assertEquals(received, 0, "nothing is delivered while paused");
+  assertEquals(stdout.isReading(), false);
+  assert(
     Deno.memoryUsage().rss - rssBefore < 32 * 1024 * 1024,
     "the child's output is not buffered",
   );
-  assert.equal(transport.getReturncode(), null, "the child is blocked by back-pressure");
+  assertEquals(transport.getReturncode(), null, "the child is blocked by back-pressure");
 
   stdout.resumeReading();
   await until(() => received >= 4 * 1024 * 1024, "4 MiB after resumeReading()");
   stdout.pauseReading();
-  await sleep(50);
+  await delay(50);
   const frozen = received;
-  await sleep(200);
-  assert.equal(received, frozen, "pausing again stops delivery");
+  await delay(200);
+  assertStrictEquals(received, frozen, "pausing again stops delivery");
   transport.close();
   await withTimeout(protocol.lost.promise, WAIT_MS);
-  assert.equal(transport.getReturncode(), -9);
+  assertEquals(transport.getReturncode(), -9);
 });
 
 Deno.test("subprocess: stderr=STDOUT delivers stderr bytes in order on fd 1", async () => {
@@ -213,15 +221,15 @@ Deno.test("subprocess: stderr=STDOUT delivers stderr bytes in order on fd 1", as
     { stdin: DEVNULL, stderr: STDOUT },
   );
   await withTimeout(protocol.lost.promise, WAIT_MS);
-  assert.equal(protocol.output.get(1), "one\ntwo\nthree\n");
-  assert.equal(protocol.output.has(2), false);
-  assert.equal(transport.getPipeTransport(2), null);
-  assert.equal(transport.getReturncode(), 0);
+  assertEquals(protocol.output.get(1), "one\ntwo\nthree\n");
+  assertEquals(protocol.output.has(2), false);
+  assertEquals(transport.getPipeTransport(2), null);
+  assertEquals(transport.getReturncode(), 0);
 
   const [shellTransport, shellProtocol] = await shell("echo a >&2; exit 4", { stderr: STDOUT });
   await withTimeout(shellProtocol.lost.promise, WAIT_MS);
-  assert.equal(shellProtocol.output.get(1), "a\n");
-  assert.equal(shellTransport.getReturncode(), 4);
+  assertEquals(shellProtocol.output.get(1), "a\n");
+  assertEquals(shellTransport.getReturncode(), 4);
 });
 
 Deno.test("subprocess: a missing program rejects with NotFound and leaks nothing", async () => {
@@ -231,16 +239,16 @@ Deno.test("subprocess: a missing program rejects with NotFound and leaks nothing
     return new Recorder();
   };
   for (const opts of [{}, { stderr: STDOUT }, { stdin: null, stderr: STDOUT }] as const) {
-    await assert.rejects(
-      loop.subprocessExec(factory, "/nonexistent/program", ["x"], opts),
+    await assertRejects(
+      () => loop.subprocessExec(factory, "/nonexistent/program", ["x"], opts),
       Deno.errors.NotFound,
     );
-    await assert.rejects(
-      loop.subprocessExec(factory, "no-such-program-aio", [], opts),
+    await assertRejects(
+      () => loop.subprocessExec(factory, "no-such-program-aio", [], opts),
       Deno.errors.NotFound,
     );
   }
-  assert.equal(made, 6);
+  assertEquals(made, 6);
 });
 
 Deno.test("subprocess: DEVNULL and inherit leave no pipe transports", async () => {
@@ -250,12 +258,12 @@ Deno.test("subprocess: DEVNULL and inherit leave no pipe transports", async () =
     [],
     { stdin: DEVNULL, stdout: DEVNULL, stderr: null },
   );
-  assert.equal(transport.getPipeTransport(0), null);
-  assert.equal(transport.getPipeTransport(1), null);
-  assert.equal(transport.getPipeTransport(2), null);
+  assertEquals(transport.getPipeTransport(0), null);
+  assertEquals(transport.getPipeTransport(1), null);
+  assertEquals(transport.getPipeTransport(2), null);
   await withTimeout(protocol.lost.promise, WAIT_MS);
-  assert.equal(transport.getReturncode(), 0, "cat read EOF from /dev/null");
-  assert.deepEqual(protocol.trace, ["connectionMade", "processExited", "connectionLost null"]);
+  assertEquals(transport.getReturncode(), 0, "cat read EOF from /dev/null");
+  assertEquals(protocol.trace, ["connectionMade", "processExited", "connectionLost null"]);
 });
 
 Deno.test("subprocess: env, clearEnv and cwd reach the child", async () => {
@@ -267,7 +275,7 @@ Deno.test("subprocess: env, clearEnv and cwd reach the child", async () => {
       stdin: DEVNULL,
     });
     await withTimeout(protocol.lost.promise, WAIT_MS);
-    assert.equal(protocol.output.get(1), `hello|${await Deno.realPath(dir)}`);
+    assertStrictEquals(protocol.output.get(1), `hello|${await Deno.realPath(dir)}`);
 
     const [, cleared] = await loop.subprocessExec(() => new Recorder(), "/usr/bin/env", [], {
       env: { ONLY: "1" },
@@ -275,7 +283,7 @@ Deno.test("subprocess: env, clearEnv and cwd reach the child", async () => {
       stdin: DEVNULL,
     });
     await withTimeout(cleared.lost.promise, WAIT_MS);
-    assert.equal(cleared.output.get(1), "ONLY=1\n");
+    assertEquals(cleared.output.get(1), "ONLY=1\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -285,19 +293,19 @@ Deno.test("subprocess: a child exiting without reading its stdin gives pipeConne
   const [transport, protocol] = await shell("exit 0");
   (transport.getPipeTransport(0) as WriteTransport).write(new Uint8Array(4 * 1024 * 1024));
   await withTimeout(protocol.lost.promise, WAIT_MS);
-  assert.ok(protocol.trace.includes("pipeConnectionLost 0 BrokenPipe"), protocol.trace.join());
-  assert.equal(transport.getReturncode(), 0);
+  assert(protocol.trace.includes("pipeConnectionLost 0 BrokenPipe"), protocol.trace.join());
+  assertEquals(transport.getReturncode(), 0);
 });
 
 Deno.test("subprocess: a grandchild holding stdout open does not delay processExited", async () => {
   const [transport, protocol] = await shell("sleep 30 & echo $!", { stdin: DEVNULL });
   await withTimeout(protocol.exited.promise, 5_000, "processExited");
-  assert.equal(transport.getReturncode(), 0);
+  assertEquals(transport.getReturncode(), 0);
   await until(() => protocol.output.get(1)?.endsWith("\n") ?? false, "the grandchild's pid");
-  assert.equal(protocol.trace.includes("pipeConnectionLost 1 null"), false, "stdout is still open");
+  assertEquals(protocol.trace.includes("pipeConnectionLost 1 null"), false, "stdout is still open");
   Deno.kill(Number(protocol.output.get(1)), "SIGKILL");
   await withTimeout(protocol.lost.promise, WAIT_MS);
-  assert.equal(protocol.trace.at(-1), "connectionLost null");
+  assertEquals(protocol.trace.at(-1), "connectionLost null");
 });
 
 Deno.test("subprocess: a protocol that throws is reported, the child killed, connectionLost(err)", async () => {
@@ -315,12 +323,12 @@ Deno.test("subprocess: a protocol that throws is reported, the child killed, con
       () => new Throws(),
       "echo hi; exec sleep 30",
     );
-    assert.equal(await withTimeout(protocol.lost.promise, WAIT_MS), boom);
-    assert.equal(transport.getReturncode(), -9);
-    assert.equal(reports.length, 1);
-    assert.equal(reports[0].exception, boom);
-    assert.equal(reports[0].transport, transport);
-    assert.match(reports[0].message, /pipeDataReceived/);
+    assertStrictEquals(await withTimeout(protocol.lost.promise, WAIT_MS), boom);
+    assertEquals(transport.getReturncode(), -9);
+    assertEquals(reports.length, 1);
+    assertStrictEquals(reports[0].exception, boom);
+    assertStrictEquals(reports[0].transport, transport);
+    assertMatch(reports[0].message, /pipeDataReceived/);
 
     class ThrowsOnStart extends Recorder {
       override connectionMade(transport: SubprocessTransport) {
@@ -329,12 +337,14 @@ Deno.test("subprocess: a protocol that throws is reported, the child killed, con
       }
     }
     let started: ThrowsOnStart | undefined;
-    await assert.rejects(
-      loop.subprocessShell(() => started = new ThrowsOnStart(), "exec sleep 30"),
-      (err) => err === boom,
+    assertStrictEquals(
+      await assertRejects(() =>
+        loop.subprocessShell(() => started = new ThrowsOnStart(), "exec sleep 30")
+      ),
+      boom,
     );
-    assert.equal(await withTimeout(started!.lost.promise, WAIT_MS), boom);
-    assert.equal(started!.transport!.getReturncode(), -9);
+    assertStrictEquals(await withTimeout(started!.lost.promise, WAIT_MS), boom);
+    assertEquals(started!.transport!.getReturncode(), -9);
   } finally {
     loop.setExceptionHandler(null);
   }
@@ -344,25 +354,31 @@ Deno.test("subprocess: bad arguments are TypeErrors and RangeErrors naming the a
   const factory = () => new Recorder();
   // deno-lint-ignore no-explicit-any
   const untyped = loop as any;
-  await assert.rejects(untyped.subprocessExec(factory, 42), /'program'/);
-  await assert.rejects(untyped.subprocessExec(factory, "cat", "x"), /'args'/);
-  await assert.rejects(untyped.subprocessExec(factory, "cat", [], { stdin: 7 }), /'opts.stdin'/);
-  await assert.rejects(
-    untyped.subprocessExec(factory, "cat", [], { stdout: STDOUT }),
-    /'opts.stdout'/,
+  await assertRejects(() => untyped.subprocessExec(factory, 42), Error, "'program'");
+  await assertRejects(() => untyped.subprocessExec(factory, "cat", "x"), Error, "'args'");
+  await assertRejects(
+    () => untyped.subprocessExec(factory, "cat", [], { stdin: 7 }),
+    Error,
+    "'opts.stdin'",
   );
-  await assert.rejects(
-    untyped.subprocessExec(factory, "cat", [], { env: { A: 1 } }),
-    /'opts.env.A'/,
+  await assertRejects(
+    () => untyped.subprocessExec(factory, "cat", [], { stdout: STDOUT }),
+    Error,
+    "'opts.stdout'",
   );
-  await assert.rejects(untyped.subprocessShell(factory, ""), /'cmd'/);
-  await assert.rejects(untyped.subprocessShell(null, "true"), /'factory'/);
+  await assertRejects(
+    () => untyped.subprocessExec(factory, "cat", [], { env: { A: 1 } }),
+    Error,
+    "'opts.env.A'",
+  );
+  await assertRejects(() => untyped.subprocessShell(factory, ""), Error, "'cmd'");
+  await assertRejects(() => untyped.subprocessShell(null, "true"), Error, "'factory'");
 
   const [transport, protocol] = await shell("exec sleep 30");
-  assert.throws(() => transport.sendSignal(999 as never), RangeError);
-  assert.throws(() => transport.sendSignal("SIGNOPE" as never), RangeError);
-  assert.throws(() => transport.sendSignal({} as never), TypeError);
-  assert.throws(() => transport.getPipeTransport("1" as never), TypeError);
+  assertThrows(() => transport.sendSignal(999 as never), RangeError);
+  assertThrows(() => transport.sendSignal("SIGNOPE" as never), RangeError);
+  assertThrows(() => transport.sendSignal({} as never), TypeError);
+  assertThrows(() => transport.getPipeTransport("1" as never), TypeError);
   transport.close();
   await withTimeout(protocol.lost.promise, WAIT_MS);
 });
@@ -381,5 +397,5 @@ Deno.test("subprocess: no child process is left running or unreaped", async () =
   const children = decoder.decode(stdout).split("\n").filter((line) =>
     line.trim() !== "" && !/\bps$/.test(line)
   );
-  assert.deepEqual(children, []);
+  assertEquals(children, []);
 });

@@ -1,6 +1,13 @@
 /** `createServer`, `Server`, and the options of the TCP loop methods. */
 
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertIsError,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
+import { delay } from "@std/async";
 import { getRunningLoop, InvalidStateError, Protocol, Server } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
 import {
@@ -10,7 +17,6 @@ import {
   recordingFactory,
   recordingServer,
   shutdown,
-  sleep,
   until,
   WAIT_MS,
 } from "./_helpers.ts";
@@ -20,9 +26,9 @@ const encode = (text: string) => new TextEncoder().encode(text);
 
 Deno.test("server close refuses new connections; waitClosed resolves once clients are gone", async () => {
   const { server, port, accepted } = await recordingServer();
-  assert.ok(server instanceof Server);
-  assert.equal(server.getLoop(), loop);
-  assert.ok(server.isServing());
+  assert(server instanceof Server);
+  assertStrictEquals(server.getLoop(), loop);
+  assert(server.isServing());
   const client = new RecordingProtocol();
   const [transport] = await loop.createConnection(() => client, "127.0.0.1", port);
   await until(() => accepted.length === 1, "the accepted connection");
@@ -36,23 +42,23 @@ Deno.test("server close refuses new connections; waitClosed resolves once client
       } catch (err) {
         refused = err instanceof Deno.errors.ConnectionRefused;
       }
-      if (!refused) await sleep(5);
+      if (!refused) await delay(5);
     }
   };
   const probing = probe();
-  assert.equal(server.isServing(), false);
-  assert.deepEqual(server.sockets, []);
+  assertEquals(server.isServing(), false);
+  assertEquals(server.sockets, []);
   // Deno releases the socket when the pending accept op settles; until then
   // a raw connection may still get through (and be reset).
   await withTimeout(probing, WAIT_MS, "the listening socket to be released");
-  await assert.rejects(
-    loop.createConnection(() => new Protocol(), "127.0.0.1", port),
+  await assertRejects(
+    () => loop.createConnection(() => new Protocol(), "127.0.0.1", port),
     Deno.errors.ConnectionRefused,
   );
   let closed = false;
   const waiting = server.waitClosed().then(() => closed = true);
-  await sleep(30);
-  assert.equal(closed, false, "a client is still connected");
+  await delay(30);
+  assertEquals(closed, false, "a client is still connected");
   transport.write(encode("still served"));
   await until(() => accepted[0].received.length === 12, "data on the open connection");
   transport.close();
@@ -81,7 +87,7 @@ Deno.test("closeClients flushes and closes, abortClients aborts, each client get
       WAIT_MS,
       "client-side connectionLost",
     );
-    if (how === "closeClients") assert.equal(new TextDecoder().decode(clients[0].received), "bye");
+    if (how === "closeClients") assertEquals(new TextDecoder().decode(clients[0].received), "bye");
     await withTimeout(server.waitClosed(), WAIT_MS, "waitClosed");
   }
 });
@@ -94,18 +100,18 @@ Deno.test("startServing: false binds without accepting until startServing()", as
     0,
     { startServing: false },
   );
-  assert.equal(server.isServing(), false);
+  assertEquals(server.isServing(), false);
   const client = new RecordingProtocol();
   await loop.createConnection(() => client, "127.0.0.1", portOf(server));
-  await sleep(30);
-  assert.equal(accepted.length, 0, "the kernel queued the connection; nobody accepted it");
+  await delay(30);
+  assertEquals(accepted.length, 0, "the kernel queued the connection; nobody accepted it");
   await server.startServing();
   await server.startServing();
-  assert.ok(server.isServing());
+  assert(server.isServing());
   await until(() => accepted.length === 1, "the queued connection to be accepted");
   await shutdown(server);
   await withTimeout(client.lost, WAIT_MS, "client connectionLost");
-  await assert.rejects(server.startServing(), InvalidStateError);
+  await assertRejects(() => server.startServing(), InvalidStateError);
 });
 
 Deno.test("serveForever resolves when the server is closed; await using closes it", async () => {
@@ -114,25 +120,25 @@ Deno.test("serveForever resolves when the server is closed; await using closes i
     await using server = await loop.createServer(() => new Protocol(), "127.0.0.1", 0);
     port = portOf(server);
     const forever = server.serveForever();
-    await assert.rejects(server.serveForever(), InvalidStateError);
+    await assertRejects(() => server.serveForever(), InvalidStateError);
     loop.callLater(0.02, () => server.close());
     await withTimeout(forever, WAIT_MS, "serveForever to return");
-    await assert.rejects(server.serveForever(), /closed/);
+    await assertRejects(() => server.serveForever(), Error, "closed");
   }
-  await assert.rejects(
-    loop.createConnection(() => new Protocol(), "127.0.0.1", port),
+  await assertRejects(
+    () => loop.createConnection(() => new Protocol(), "127.0.0.1", port),
     Deno.errors.ConnectionRefused,
   );
 });
 
 Deno.test("a host list listens on each host", async () => {
   const server = await loop.createServer(() => new Protocol(), ["127.0.0.1", "::1"], 0);
-  assert.equal(server.sockets.length, 2);
+  assertEquals(server.sockets.length, 2);
   for (const listener of server.sockets) {
     const { hostname, port } = listener.addr as Deno.NetAddr;
     const client = new RecordingProtocol();
     const [transport] = await loop.createConnection(() => client, hostname, port);
-    assert.deepEqual(transport.getExtraInfo("peername"), [hostname, port]);
+    assertEquals(transport.getExtraInfo("peername"), [hostname, port]);
     transport.close();
     await withTimeout(client.lost, WAIT_MS, "connectionLost");
   }
@@ -148,13 +154,13 @@ Deno.test("sock: serve an existing listener, connect an existing connection", as
     null,
     { sock: listener },
   );
-  assert.equal(server.sockets[0], listener);
+  assertStrictEquals(server.sockets[0], listener);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const client = new RecordingProtocol();
   const [transport] = await loop.createConnection(() => client, undefined, undefined, {
     sock: conn,
   });
-  assert.equal(transport.getExtraInfo("socket"), conn);
+  assertStrictEquals(transport.getExtraInfo("socket"), conn);
   transport.write(encode("via sock"));
   await until(() => accepted[0]?.received.length === 8, "data at the server");
   transport.close();
@@ -172,7 +178,7 @@ Deno.test("connectAcceptedSocket wraps a connection accepted by hand", async () 
   await until(() => peer.received.length === 4, "data through the accepted socket");
   transport.write(encode("pong"));
   transport.close();
-  assert.equal(
+  assertEquals(
     new TextDecoder().decode(await withTimeout(readAll(conn), WAIT_MS, "reply")),
     "pong",
   );
@@ -188,9 +194,9 @@ Deno.test("localAddr binds the local address before connecting", async () => {
     localAddr: ["127.0.0.2", 0],
   });
   const [host, localPort] = transport.getExtraInfo<[string, number]>("sockname");
-  assert.equal(host, "127.0.0.2");
+  assertEquals(host, "127.0.0.2");
   await until(() => accepted.length === 1, "the server protocol");
-  assert.deepEqual(accepted[0].transport!.getExtraInfo("peername"), ["127.0.0.2", localPort]);
+  assertEquals(accepted[0].transport!.getExtraInfo("peername"), ["127.0.0.2", localPort]);
   transport.write(encode("from 127.0.0.2"));
   accepted[0].transport!.write(encode("back"));
   await until(
@@ -201,8 +207,11 @@ Deno.test("localAddr binds the local address before connecting", async () => {
   await withTimeout(accepted[0].lost, WAIT_MS, "server connectionLost");
   await withTimeout(client.lost, WAIT_MS, "client connectionLost");
   await shutdown(server);
-  await assert.rejects(
-    loop.createConnection(() => new Protocol(), "127.0.0.1", port, { localAddr: ["127.0.0.1", 0] }),
+  await assertRejects(
+    () =>
+      loop.createConnection(() => new Protocol(), "127.0.0.1", port, {
+        localAddr: ["127.0.0.1", 0],
+      }),
     Deno.errors.ConnectionRefused,
   );
 });
@@ -213,7 +222,7 @@ Deno.test("happyEyeballsDelay: a host name connects through whichever address an
   const [transport] = await loop.createConnection(() => client, "localhost", port, {
     happyEyeballsDelay: 0.05,
   });
-  assert.deepEqual(transport.getExtraInfo("peername"), ["127.0.0.1", port]);
+  assertEquals(transport.getExtraInfo("peername"), ["127.0.0.1", port]);
   transport.close();
   await withTimeout(client.lost, WAIT_MS, "connectionLost");
   await shutdown(server);
@@ -221,7 +230,7 @@ Deno.test("happyEyeballsDelay: a host name connects through whichever address an
 
 Deno.test("bad arguments of the TCP methods are TypeError/RangeError naming the argument", async () => {
   const factory = () => new Protocol();
-  const cases: [Promise<unknown>, new (...args: never[]) => Error, RegExp][] = [
+  const cases: [Promise<unknown>, new (message?: string) => Error, RegExp][] = [
     [loop.createConnection(factory, "127.0.0.1", 0), RangeError, /'port'/],
     [loop.createConnection(factory, "127.0.0.1", 70000), RangeError, /'port'/],
     [loop.createConnection(factory, "127.0.0.1", 1.5), RangeError, /'port'/],
@@ -267,11 +276,7 @@ Deno.test("bad arguments of the TCP methods are TypeError/RangeError naming the 
     [loop.connectAcceptedSocket(factory, null as unknown as Deno.Conn), TypeError, /'sock'/],
   ];
   for (const [promise, kind, message] of cases) {
-    await assert.rejects(promise, (err: Error) => {
-      assert.ok(err instanceof kind, `${err} is not a ${kind.name}`);
-      assert.match(err.message, message);
-      return true;
-    });
+    assertIsError(await assertRejects(() => promise), kind, message);
   }
 });
 
@@ -286,10 +291,11 @@ Deno.test("the protocol factory is called once per connection, after connecting"
     "127.0.0.1",
     port,
   );
-  assert.equal(made, 1);
-  await assert.rejects(
-    loop.createConnection(() => 5 as unknown as object, "127.0.0.1", port),
-    /not an object/,
+  assertEquals(made, 1);
+  await assertRejects(
+    () => loop.createConnection(() => 5 as unknown as object, "127.0.0.1", port),
+    Error,
+    "not an object",
   );
   transport.close();
   await shutdown(server);

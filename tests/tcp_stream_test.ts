@@ -1,6 +1,14 @@
 /** The stream transport's semantics over TCP, as DESIGN.md pins them. */
 
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
+import { delay } from "@std/async";
 import { type AddressInfo, createServer as createNodeServer } from "node:net";
 import {
   getRunningLoop,
@@ -20,7 +28,6 @@ import {
   recordingErrors,
   recordingServer,
   shutdown,
-  sleep,
   until,
   WAIT_MS,
 } from "./_helpers.ts";
@@ -39,14 +46,14 @@ Deno.test("callback order: connectionMade first, data, eofReceived, connectionLo
   const { server, port, accepted } = await recordingServer();
   const client = new RecordingProtocol();
   const [transport, protocol] = await loop.createConnection(() => client, "127.0.0.1", port);
-  assert.equal(protocol, client);
-  assert.deepEqual(
+  assertStrictEquals(protocol, client);
+  assertEquals(
     client.names(),
     ["connectionMade"],
     "connectionMade ran before the promise resolved",
   );
-  assert.ok(transport instanceof Transport);
-  assert.ok(transport instanceof ReadTransport && transport instanceof WriteTransport);
+  assert(transport instanceof Transport);
+  assert(transport instanceof ReadTransport && transport instanceof WriteTransport);
 
   await until(() => accepted.length === 1, "the server's protocol");
   const peer = accepted[0];
@@ -55,14 +62,14 @@ Deno.test("callback order: connectionMade first, data, eofReceived, connectionLo
   transport.writelines([encode("wor"), encode("ld")]);
   transport.writeEof();
   await withTimeout(peer.lost, WAIT_MS, "server connectionLost");
-  assert.equal(new TextDecoder().decode(peer.received), "hello world");
-  assert.deepEqual(peer.names().slice(-2), ["eofReceived", "connectionLost"]);
-  assert.equal(peer.names().filter((n) => n === "connectionLost").length, 1);
+  assertEquals(new TextDecoder().decode(peer.received), "hello world");
+  assertEquals(peer.names().slice(-2), ["eofReceived", "connectionLost"]);
+  assertEquals(peer.names().filter((n) => n === "connectionLost").length, 1);
 
-  assert.equal(await withTimeout(client.lost, WAIT_MS, "client connectionLost"), null);
-  assert.deepEqual(client.names(), ["connectionMade", "eofReceived", "connectionLost"]);
-  await sleep(20);
-  assert.equal(client.names().length, 3, "nothing runs after connectionLost");
+  assertEquals(await withTimeout(client.lost, WAIT_MS, "client connectionLost"), null);
+  assertEquals(client.names(), ["connectionMade", "eofReceived", "connectionLost"]);
+  await delay(20);
+  assertEquals(client.names().length, 3, "nothing runs after connectionLost");
   await shutdown(server);
 });
 
@@ -72,13 +79,13 @@ Deno.test("connectionLost is never called synchronously inside close() or abort(
     const client = new RecordingProtocol();
     const [transport] = await loop.createConnection(() => client, "127.0.0.1", port);
     transport[end]();
-    assert.ok(transport.isClosing());
-    assert.deepEqual(client.names(), ["connectionMade"]);
+    assert(transport.isClosing());
+    assertEquals(client.names(), ["connectionMade"]);
     transport[end]();
     transport.close();
-    assert.equal(await withTimeout(client.lost, WAIT_MS, `connectionLost after ${end}`), null);
-    await sleep(10);
-    assert.equal(client.names().filter((n) => n === "connectionLost").length, 1);
+    assertEquals(await withTimeout(client.lost, WAIT_MS, `connectionLost after ${end}`), null);
+    await delay(10);
+    assertEquals(client.names().filter((n) => n === "connectionLost").length, 1);
   }
   await shutdown(server);
 });
@@ -95,9 +102,9 @@ Deno.test("close() flushes 1 MiB written just before it", async () => {
   transport.close();
   transport.write(encode("dropped"));
   const received = await withTimeout(readAll(conn), WAIT_MS, "all bytes at the peer");
-  assert.equal(received.length, 1024 * 1024);
-  assert.deepEqual(received, pattern(1024 * 1024));
-  assert.equal(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
+  assertStrictEquals(received.length, 1024 * 1024);
+  assertEquals(received, pattern(1024 * 1024));
+  assertEquals(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
   conn.close();
   listener.close();
 });
@@ -109,16 +116,16 @@ Deno.test("abort() drops the write buffer and closes at once", async () => {
   const [transport] = await loop.createConnection(() => client, "127.0.0.1", port);
   const conn = await accepted;
   transport.write(new Uint8Array(64 * 1024 * 1024));
-  assert.equal(transport.getWriteBufferSize(), 64 * 1024 * 1024);
+  assertStrictEquals(transport.getWriteBufferSize(), 64 * 1024 * 1024);
   transport.abort();
-  assert.equal(transport.getWriteBufferSize(), 0);
-  assert.equal(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
+  assertEquals(transport.getWriteBufferSize(), 0);
+  assertEquals(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
   const received = await withTimeout(
     readAll(conn).catch(() => new Uint8Array(0)),
     WAIT_MS,
     "peer EOF",
   );
-  assert.ok(received.length < 64 * 1024 * 1024, `peer got ${received.length} bytes`);
+  assert(received.length < 64 * 1024 * 1024, `peer got ${received.length} bytes`);
   conn.close();
   listener.close();
 });
@@ -130,9 +137,9 @@ Deno.test("eofReceived returning falsy closes the transport", async () => {
   await loop.createConnection(() => client, "127.0.0.1", port);
   const conn = await accepted;
   await conn.closeWrite();
-  assert.equal(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
-  assert.deepEqual(client.names(), ["connectionMade", "eofReceived", "connectionLost"]);
-  assert.equal((await readAll(conn)).length, 0, "our side closed too");
+  assertEquals(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
+  assertEquals(client.names(), ["connectionMade", "eofReceived", "connectionLost"]);
+  assertEquals((await readAll(conn)).length, 0, "our side closed too");
   conn.close();
   listener.close();
 });
@@ -146,17 +153,17 @@ Deno.test("eofReceived returning true keeps the transport half-open for writing"
   await conn.write(encode("question"));
   await conn.closeWrite();
   await until(() => client.names().includes("eofReceived"), "eofReceived");
-  await sleep(20);
-  assert.ok(!transport.isClosing());
-  assert.equal(transport.isReading(), false);
+  await delay(20);
+  assert(!transport.isClosing());
+  assertEquals(transport.isReading(), false);
   transport.write(encode("answer"));
   transport.close();
-  assert.equal(
+  assertEquals(
     new TextDecoder().decode(await withTimeout(readAll(conn), WAIT_MS, "the answer")),
     "answer",
   );
-  assert.equal(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
-  assert.equal(new TextDecoder().decode(client.received), "question");
+  assertEquals(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
+  assertEquals(new TextDecoder().decode(client.received), "question");
   conn.close();
   listener.close();
 });
@@ -165,19 +172,20 @@ Deno.test("write() checks its argument and its state", async () => {
   const { server, port } = await recordingServer();
   const client = new RecordingProtocol();
   const [transport] = await loop.createConnection(() => client, "127.0.0.1", port);
-  assert.throws(
+  assertThrows(
     () => untyped(transport).write("text"),
-    (err: Error) => err instanceof TypeError && /data/.test(err.message),
+    TypeError,
+    "data",
   );
-  assert.throws(() => untyped(transport).write(null), TypeError);
-  assert.throws(() => untyped(transport).writelines([encode("a"), "b"]), /chunks\[1\]/);
-  assert.throws(() => untyped(transport).writelines(5), TypeError);
+  assertThrows(() => untyped(transport).write(null), TypeError);
+  assertThrows(() => untyped(transport).writelines([encode("a"), "b"]), Error, "chunks[1]");
+  assertThrows(() => untyped(transport).writelines(5), TypeError);
   transport.write(new Uint8Array(0));
-  assert.equal(transport.getWriteBufferSize(), 0, "empty writes are no-ops");
+  assertEquals(transport.getWriteBufferSize(), 0, "empty writes are no-ops");
   untyped(transport).write(new Uint16Array([0x0201]));
-  assert.equal(transport.getWriteBufferSize(), 2, "any ArrayBufferView is bytes");
+  assertEquals(transport.getWriteBufferSize(), 2, "any ArrayBufferView is bytes");
   transport.writeEof();
-  assert.throws(() => transport.write(encode("late")), InvalidStateError);
+  assertThrows(() => transport.write(encode("late")), InvalidStateError);
   transport.writeEof();
   transport.close();
   await withTimeout(client.lost, WAIT_MS, "connectionLost");
@@ -191,7 +199,7 @@ Deno.test("writes after close() are dropped without throwing", async () => {
   transport.close();
   transport.write(encode("dropped"));
   transport.writelines([encode("dropped")]);
-  assert.equal(transport.getWriteBufferSize(), 0);
+  assertEquals(transport.getWriteBufferSize(), 0);
   await withTimeout(client.lost, WAIT_MS, "connectionLost");
   transport.write(encode("after lost"));
   await shutdown(server);
@@ -200,23 +208,23 @@ Deno.test("writes after close() are dropped without throwing", async () => {
 Deno.test("setWriteBufferLimits: asyncio's defaults and RangeError", async () => {
   const { server, port } = await recordingServer();
   const [transport] = await loop.createConnection(() => new RecordingProtocol(), "127.0.0.1", port);
-  assert.deepEqual(transport.getWriteBufferLimits(), [16384, 65536]);
+  assertEquals(transport.getWriteBufferLimits(), [16384, 65536]);
   transport.setWriteBufferLimits(1000);
-  assert.deepEqual(transport.getWriteBufferLimits(), [250, 1000]);
+  assertEquals(transport.getWriteBufferLimits(), [250, 1000]);
   transport.setWriteBufferLimits(undefined, 10);
-  assert.deepEqual(transport.getWriteBufferLimits(), [10, 40]);
+  assertEquals(transport.getWriteBufferLimits(), [10, 40]);
   transport.setWriteBufferLimits(0);
-  assert.deepEqual(transport.getWriteBufferLimits(), [0, 0]);
+  assertEquals(transport.getWriteBufferLimits(), [0, 0]);
   transport.setWriteBufferLimits();
-  assert.deepEqual(transport.getWriteBufferLimits(), [16384, 65536]);
+  assertEquals(transport.getWriteBufferLimits(), [16384, 65536]);
   transport.setWriteBufferLimits(100, 100);
-  assert.deepEqual(transport.getWriteBufferLimits(), [100, 100]);
-  assert.throws(() => transport.setWriteBufferLimits(10, 20), RangeError);
-  assert.throws(() => transport.setWriteBufferLimits(-1), RangeError);
-  assert.throws(() => transport.setWriteBufferLimits(undefined, -4), RangeError);
-  assert.throws(() => transport.setWriteBufferLimits(NaN), /'high' is NaN/);
-  assert.throws(() => untyped(transport).setWriteBufferLimits("big"), TypeError);
-  assert.deepEqual(transport.getWriteBufferLimits(), [100, 100], "a refused call changes nothing");
+  assertEquals(transport.getWriteBufferLimits(), [100, 100]);
+  assertThrows(() => transport.setWriteBufferLimits(10, 20), RangeError);
+  assertThrows(() => transport.setWriteBufferLimits(-1), RangeError);
+  assertThrows(() => transport.setWriteBufferLimits(undefined, -4), RangeError);
+  assertThrows(() => transport.setWriteBufferLimits(NaN), Error, "'high' is NaN");
+  assertThrows(() => untyped(transport).setWriteBufferLimits("big"), TypeError);
+  assertEquals(transport.getWriteBufferLimits(), [100, 100], "a refused call changes nothing");
   transport.close();
   await shutdown(server);
 });
@@ -227,30 +235,32 @@ Deno.test("pauseWriting strictly over high, resumeWriting at or under low, once 
   const [transport] = await loop.createConnection(() => client, "127.0.0.1", port);
   transport.setWriteBufferLimits(100, 50);
   transport.write(new Uint8Array(100));
-  assert.equal(transport.getWriteBufferSize(), 100);
-  assert.ok(!client.names().includes("pauseWriting"), "equal to high does not pause");
+  assertEquals(transport.getWriteBufferSize(), 100);
+  assert(!client.names().includes("pauseWriting"), "equal to high does not pause");
   transport.write(new Uint8Array(1));
   transport.write(new Uint8Array(500));
-  assert.deepEqual(client.names(), ["connectionMade", "pauseWriting"]);
+  assertEquals(client.names(), ["connectionMade", "pauseWriting"]);
   await until(() => client.names().includes("resumeWriting"), "resumeWriting");
-  assert.equal(transport.getWriteBufferSize(), 0);
-  assert.deepEqual(client.names(), ["connectionMade", "pauseWriting", "resumeWriting"]);
+  assertEquals(transport.getWriteBufferSize(), 0);
+  assertEquals(client.names(), ["connectionMade", "pauseWriting", "resumeWriting"]);
 
   transport.setWriteBufferLimits(0);
   transport.write(new Uint8Array(1));
-  assert.equal(client.names().at(-1), "pauseWriting", "high 0 pauses on any byte");
+  assertEquals(client.names().at(-1), "pauseWriting", "high 0 pauses on any byte");
   await until(() => client.names().at(-1) === "resumeWriting", "resume once empty");
-  assert.equal(transport.getWriteBufferSize(), 0);
+  assertEquals(transport.getWriteBufferSize(), 0);
 
   transport.setWriteBufferLimits(10);
   transport.write(new Uint8Array(5));
   transport.setWriteBufferLimits(4, 0);
-  assert.equal(client.names().at(-1), "pauseWriting", "lowering high pauses at once");
+  assertEquals(client.names().at(-1), "pauseWriting", "lowering high pauses at once");
   await until(() => client.names().at(-1) === "resumeWriting", "resume");
   transport.close();
   await withTimeout(client.lost, WAIT_MS, "connectionLost");
   const flow = client.names().filter((n) => n.endsWith("Writing"));
-  flow.forEach((name, i) => assert.equal(name, i % 2 === 0 ? "pauseWriting" : "resumeWriting"));
+  flow.forEach((name, i) =>
+    assertStrictEquals(name, i % 2 === 0 ? "pauseWriting" : "resumeWriting")
+  );
   await shutdown(server);
 });
 
@@ -262,10 +272,10 @@ Deno.test("a peer that does not read: the buffer grows, pauseWriting once, then 
   const conn = await accepted;
   const chunk = new Uint8Array(64 * 1024);
   for (let i = 0; i < 256; i++) transport.write(chunk);
-  await sleep(100);
-  assert.ok(transport.getWriteBufferSize() > 64 * 1024, "the kernel took only part of 16 MiB");
-  assert.equal(client.names().filter((n) => n === "pauseWriting").length, 1);
-  assert.ok(!client.names().includes("resumeWriting"));
+  await delay(100);
+  assert(transport.getWriteBufferSize() > 64 * 1024, "the kernel took only part of 16 MiB");
+  assertEquals(client.names().filter((n) => n === "pauseWriting").length, 1);
+  assert(!client.names().includes("resumeWriting"));
   transport.abort();
   await withTimeout(client.lost, WAIT_MS, "connectionLost");
   conn.close();
@@ -287,7 +297,7 @@ Deno.test("pauseReading stops reading: a peer flooding 256 MiB grows our RSS by 
   }
   const client = new Paused();
   const [transport] = await loop.createConnection(() => client, "127.0.0.1", port);
-  assert.equal(transport.isReading(), false);
+  assertEquals(transport.isReading(), false);
   const conn = await accepted;
   const total = 256 * 1024 * 1024;
   let sent = 0;
@@ -299,16 +309,16 @@ Deno.test("pauseReading stops reading: a peer flooding 256 MiB grows our RSS by 
     conn.close();
   })();
   const before = Deno.memoryUsage().rss;
-  await sleep(500);
+  await delay(500);
   const growth = Deno.memoryUsage().rss - before;
-  assert.ok(sent < 64 * 1024 * 1024, `the peer is blocked by the kernel (sent ${sent})`);
-  assert.equal(client.total, 0, "no data while paused");
-  assert.ok(growth < 16 * 1024 * 1024, `RSS grew by ${growth} bytes`);
+  assert(sent < 64 * 1024 * 1024, `the peer is blocked by the kernel (sent ${sent})`);
+  assertEquals(client.total, 0, "no data while paused");
+  assert(growth < 16 * 1024 * 1024, `RSS grew by ${growth} bytes`);
   transport.resumeReading();
-  assert.ok(transport.isReading());
+  assert(transport.isReading());
   await withTimeout(flood, 30_000, "the flood");
   await withTimeout(client.lost, 30_000, "connectionLost after the peer closed");
-  assert.equal(client.total, total, "every byte arrived after resumeReading");
+  assertStrictEquals(client.total, total, "every byte arrived after resumeReading");
   listener.close();
 });
 
@@ -328,13 +338,13 @@ Deno.test("an in-flight read's bytes wait for resumeReading", async () => {
   await conn.write(encode("first"));
   await until(() => dataCount(client) === 1, "the first chunk");
   await conn.write(encode("second"));
-  await sleep(50);
-  assert.equal(dataCount(client), 1, "paused: the completed read is held");
+  await delay(50);
+  assertEquals(dataCount(client), 1, "paused: the completed read is held");
   transport.resumeReading();
-  assert.equal(dataCount(client), 1, "resumeReading never calls back synchronously");
+  assertEquals(dataCount(client), 1, "resumeReading never calls back synchronously");
   transport.resumeReading();
   await until(() => dataCount(client) === 2, "the held chunk");
-  assert.equal(new TextDecoder().decode(client.received), "firstsecond");
+  assertEquals(new TextDecoder().decode(client.received), "firstsecond");
   transport.close();
   await withTimeout(client.lost, WAIT_MS, "connectionLost");
   conn.close();
@@ -360,12 +370,12 @@ Deno.test("a throwing callback goes to the exception handler and ends only its o
     badTransport.write(encode("boom"));
     await withTimeout(bad.lost, WAIT_MS, "the faulty connection to close");
     const faulty = accepted[1];
-    assert.equal(await withTimeout(faulty.lost, WAIT_MS, "server-side connectionLost"), boom);
-    assert.equal(contexts.length, 1);
-    assert.equal(contexts[0].exception, boom);
-    assert.equal(contexts[0].protocol, faulty);
-    assert.equal(contexts[0].transport, faulty.transport);
-    assert.match(contexts[0].message, /dataReceived/);
+    assertStrictEquals(await withTimeout(faulty.lost, WAIT_MS, "server-side connectionLost"), boom);
+    assertEquals(contexts.length, 1);
+    assertStrictEquals(contexts[0].exception, boom);
+    assertStrictEquals(contexts[0].protocol, faulty);
+    assertStrictEquals(contexts[0].transport, faulty.transport);
+    assertMatch(contexts[0].message, /dataReceived/);
 
     goodTransport.write(encode("still here"));
     await until(() => good.received.length === 10, "the echo on the other connection");
@@ -380,21 +390,23 @@ Deno.test("connectionMade that throws rejects createConnection and reports the e
     const { server, port } = await recordingServer();
     const boom = new Error("no");
     const lost = loop.createFuture<Error | null>();
-    await assert.rejects(
-      loop.createConnection(
-        () => ({
-          connectionMade() {
-            throw boom;
-          },
-          connectionLost: (exc: Error | null) => lost.setResult(exc),
-        }),
-        "127.0.0.1",
-        port,
+    assertStrictEquals(
+      await assertRejects(() =>
+        loop.createConnection(
+          () => ({
+            connectionMade() {
+              throw boom;
+            },
+            connectionLost: (exc: Error | null) => lost.setResult(exc),
+          }),
+          "127.0.0.1",
+          port,
+        )
       ),
-      (err) => err === boom,
+      boom,
     );
-    assert.equal(await withTimeout(lost, WAIT_MS, "connectionLost"), boom);
-    assert.equal(contexts.length, 1);
+    assertStrictEquals(await withTimeout(lost, WAIT_MS, "connectionLost"), boom);
+    assertEquals(contexts.length, 1);
     await shutdown(server);
   });
 });
@@ -409,16 +421,16 @@ Deno.test("a peer reset gives connectionLost(ConnectionReset)", async () => {
   const [transport] = await loop.createConnection(() => client, "127.0.0.1", port);
   transport.write(encode("the peer answers this with a reset"));
   const exc = await withTimeout(client.lost, WAIT_MS, "connectionLost");
-  assert.ok(exc instanceof Deno.errors.ConnectionReset, `got ${exc}`);
-  assert.deepEqual(client.names(), ["connectionMade", "connectionLost"]);
+  assert(exc instanceof Deno.errors.ConnectionReset, `got ${exc}`);
+  assertEquals(client.names(), ["connectionMade", "connectionLost"]);
   await new Promise((resolve) => resetter.close(resolve));
 });
 
 Deno.test("connecting to a closed port rejects with ConnectionRefused", async () => {
   const [listener, port] = rawListener();
   listener.close();
-  await assert.rejects(
-    loop.createConnection(() => new Protocol(), "127.0.0.1", port),
+  await assertRejects(
+    () => loop.createConnection(() => new Protocol(), "127.0.0.1", port),
     Deno.errors.ConnectionRefused,
   );
 });
@@ -439,14 +451,14 @@ Deno.test("extra info: peername, sockname, socket, and defaults", async () => {
   const [transport] = await loop.createConnection(() => new RecordingProtocol(), "127.0.0.1", port);
   await until(() => accepted.length === 1, "the server protocol");
   const [host, ourPort] = transport.getExtraInfo<[string, number]>("sockname");
-  assert.equal(host, "127.0.0.1");
-  assert.deepEqual(transport.getExtraInfo("peername"), ["127.0.0.1", port]);
-  assert.deepEqual(accepted[0].transport!.getExtraInfo("peername"), ["127.0.0.1", ourPort]);
+  assertEquals(host, "127.0.0.1");
+  assertEquals(transport.getExtraInfo("peername"), ["127.0.0.1", port]);
+  assertEquals(accepted[0].transport!.getExtraInfo("peername"), ["127.0.0.1", ourPort]);
   const socket = transport.getExtraInfo<Deno.TcpConn>("socket");
-  assert.equal(socket.remoteAddr.transport, "tcp");
-  assert.equal(transport.getExtraInfo("cipher"), undefined);
-  assert.equal(transport.getExtraInfo("cipher", "none"), "none");
-  assert.throws(() => untyped(transport).getExtraInfo(1), TypeError);
+  assertEquals(socket.remoteAddr.transport, "tcp");
+  assertEquals(transport.getExtraInfo("cipher"), undefined);
+  assertEquals(transport.getExtraInfo("cipher", "none"), "none");
+  assertThrows(() => untyped(transport).getExtraInfo(1), TypeError);
   transport.close();
   await shutdown(server);
 });
@@ -458,13 +470,13 @@ Deno.test("setProtocol switches where the callbacks go", async () => {
   const [transport] = await loop.createConnection(() => first, "127.0.0.1", port);
   await until(() => accepted.length === 1, "the server protocol");
   transport.setProtocol(second);
-  assert.equal(transport.getProtocol(), second);
-  assert.throws(() => untyped(transport).setProtocol(null), TypeError);
+  assertStrictEquals(transport.getProtocol(), second);
+  assertThrows(() => untyped(transport).setProtocol(null), TypeError);
   accepted[0].transport!.write(encode("to the second"));
   await until(() => dataCount(second) > 0, "data at the second protocol");
   transport.close();
-  assert.equal(await withTimeout(second.lost, WAIT_MS, "connectionLost"), null);
-  assert.deepEqual(first.names(), ["connectionMade"]);
+  assertEquals(await withTimeout(second.lost, WAIT_MS, "connectionLost"), null);
+  assertEquals(first.names(), ["connectionMade"]);
   await shutdown(server);
 });
 
@@ -474,7 +486,7 @@ Deno.test("transports are Disposable: using closes them", async () => {
   {
     using _transport = (await loop.createConnection(() => client, "127.0.0.1", port))[0];
   }
-  assert.equal(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
+  assertEquals(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
   await shutdown(server);
 });
 
@@ -491,14 +503,14 @@ Deno.test("bytes written in many small writes arrive in order", async () => {
     if (offset % 3 === 0) transport.writelines([piece]);
     else transport.write(piece);
     offset += size;
-    if (offset % 50 === 0) await sleep(0);
+    if (offset % 50 === 0) await delay(0);
   }
   transport.close();
-  assert.deepEqual(await withTimeout(readAll(conn), WAIT_MS, "all bytes"), expected);
+  assertEquals(await withTimeout(readAll(conn), WAIT_MS, "all bytes"), expected);
   await withTimeout(client.lost, WAIT_MS, "connectionLost");
   conn.close();
   listener.close();
-  assert.equal(concat([]).length, 0);
+  assertEquals(concat([]).length, 0);
 });
 
 Deno.test("the server's protocol factory throwing is reported and the connection closed", async () => {
@@ -513,8 +525,8 @@ Deno.test("the server's protocol factory throwing is reported and the connection
     const client = new RecordingProtocol();
     await loop.createConnection(() => client, "127.0.0.1", portOf(server));
     await withTimeout(client.lost, WAIT_MS, "the client to see the close");
-    assert.equal(contexts.length, 1);
-    assert.match(String(contexts[0].exception), /factory failed/);
+    assertEquals(contexts.length, 1);
+    assertMatch(String(contexts[0].exception), /factory failed/);
     await shutdown(server);
   });
 });

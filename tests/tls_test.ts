@@ -1,4 +1,13 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertIsError,
+  assertNotStrictEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
+import { delay } from "@std/async";
 import {
   BufferedProtocol,
   type ExceptionContext,
@@ -8,7 +17,7 @@ import {
   type Transport,
 } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
-import { pattern, portOf, recordingFactory, shutdown, sleep, until, WAIT_MS } from "./_helpers.ts";
+import { pattern, portOf, recordingFactory, shutdown, until, WAIT_MS } from "./_helpers.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, fixtures));
@@ -85,12 +94,12 @@ Deno.test("TLS: 16 MiB round trip into a BufferedProtocol, with flow control", a
   for (let offset = 0; offset < total; offset += 1024 * 1024) {
     transport.write(data.subarray(offset, offset + 1024 * 1024));
   }
-  assert.ok(checker.pauses > 0, "pauseWriting was called");
+  assert(checker.pauses > 0, "pauseWriting was called");
   await until(() => checker.received >= total || checker.lost.done(), "all echoed bytes", 60_000);
-  assert.equal(checker.received, total);
-  assert.equal(checker.mismatch, -1, "bytes arrive in order and intact");
+  assertStrictEquals(checker.received, total);
+  assertEquals(checker.mismatch, -1, "bytes arrive in order and intact");
   transport.close();
-  assert.equal(await withTimeout(checker.lost, WAIT_MS, "connectionLost"), null);
+  assertEquals(await withTimeout(checker.lost, WAIT_MS, "connectionLost"), null);
   await shutdown(server);
 });
 
@@ -112,22 +121,22 @@ Deno.test("TLS: extra info, no half-close, eofReceived cannot keep it open", asy
     portOf(server),
     { ssl: clientSsl },
   );
-  assert.deepEqual(client.names(), ["connectionMade"], "handshake done before connectionMade");
-  assert.equal(transport.getExtraInfo("sslcontext"), clientSsl);
+  assertEquals(client.names(), ["connectionMade"], "handshake done before connectionMade");
+  assertStrictEquals(transport.getExtraInfo("sslcontext"), clientSsl);
   const sslObject = transport.getExtraInfo<Deno.TlsConn>("ssl_object");
-  assert.equal(typeof sslObject?.handshake, "function");
-  assert.equal(transport.getExtraInfo("alpn_protocol"), "echo/1");
-  assert.equal(transport.getExtraInfo("peercert"), undefined);
-  assert.equal(transport.getExtraInfo("cipher", "n/a"), "n/a");
-  assert.equal(transport.getExtraInfo("compression", null), null);
-  assert.deepEqual(transport.getExtraInfo("peername"), ["127.0.0.1", portOf(server)]);
-  assert.equal(transport.canWriteEof(), false);
-  assert.throws(() => transport.writeEof(), Deno.errors.NotSupported);
+  assertEquals(typeof sslObject?.handshake, "function");
+  assertEquals(transport.getExtraInfo("alpn_protocol"), "echo/1");
+  assertEquals(transport.getExtraInfo("peercert"), undefined);
+  assertEquals(transport.getExtraInfo("cipher", "n/a"), "n/a");
+  assertEquals(transport.getExtraInfo("compression", null), null);
+  assertEquals(transport.getExtraInfo("peername"), ["127.0.0.1", portOf(server)]);
+  assertEquals(transport.canWriteEof(), false);
+  assertThrows(() => transport.writeEof(), Deno.errors.NotSupported);
 
   await until(() => serverSide.length === 1 && serverSide[0].names().length > 0, "server side");
   const accepted = serverSide[0].transport!;
-  assert.equal(accepted.getExtraInfo("alpn_protocol"), "echo/1");
-  assert.equal(accepted.getExtraInfo("sslcontext"), ssl);
+  assertEquals(accepted.getExtraInfo("alpn_protocol"), "echo/1");
+  assertStrictEquals(accepted.getExtraInfo("sslcontext"), ssl);
   transport.write(new TextEncoder().encode("ping"));
   await until(() => serverSide[0].received.length === 4, "server got ping");
   transport.close();
@@ -142,18 +151,20 @@ Deno.test("TLS: a hostname mismatch rejects createConnection with InvalidData", 
   try {
     const [server, port] = await tlsEchoServer();
     let made = false;
-    await assert.rejects(
-      withTimeout(
-        loop.createConnection(() => ({ connectionMade: () => made = true }), "127.0.0.1", port, {
-          ssl: { caCerts: [CA] },
-          serverHostname: "example.com",
-        }),
-        WAIT_MS,
-        "createConnection",
-      ),
-      (err: Error) => err instanceof Deno.errors.InvalidData && /example\.com/.test(err.message),
+    await assertRejects(
+      () =>
+        withTimeout(
+          loop.createConnection(() => ({ connectionMade: () => made = true }), "127.0.0.1", port, {
+            ssl: { caCerts: [CA] },
+            serverHostname: "example.com",
+          }),
+          WAIT_MS,
+          "createConnection",
+        ),
+      Deno.errors.InvalidData,
+      "example.com",
     );
-    assert.equal(made, false);
+    assertEquals(made, false);
     await until(() => captured.contexts.length > 0, "the server reports its failed handshake");
     await shutdown(server);
   } finally {
@@ -165,14 +176,19 @@ Deno.test("TLS: a certificate from an unknown CA is rejected", async () => {
   const captured = captureExceptions();
   try {
     const [server, port] = await tlsEchoServer(OTHER_TLS);
-    await assert.rejects(
-      withTimeout(
-        loop.createConnection(() => new Protocol(), "127.0.0.1", port, { ssl: { caCerts: [CA] } }),
-        WAIT_MS,
-        "createConnection",
+    assertIsError(
+      await assertRejects(
+        () =>
+          withTimeout(
+            loop.createConnection(() => new Protocol(), "127.0.0.1", port, {
+              ssl: { caCerts: [CA] },
+            }),
+            WAIT_MS,
+            "createConnection",
+          ),
       ),
-      (err: Error) =>
-        err instanceof Deno.errors.InvalidData && /issuer|UnknownIssuer/i.test(err.message),
+      Deno.errors.InvalidData,
+      /issuer|UnknownIssuer/i,
     );
     await until(() => captured.contexts.length > 0, "the server reports its failed handshake");
     await shutdown(server);
@@ -193,8 +209,8 @@ Deno.test("TLS: a plaintext client fails the handshake; the server keeps serving
     plain.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
     await withTimeout(plainProtocol.lost, WAIT_MS, "plaintext client's connectionLost");
     await until(() => captured.contexts.length > 0, "the failed handshake is reported");
-    assert.ok(captured.contexts[0].exception instanceof Deno.errors.InvalidData);
-    assert.ok(server.isServing());
+    assert(captured.contexts[0].exception instanceof Deno.errors.InvalidData);
+    assert(server.isServing());
 
     const [transport, client] = await loop.createConnection(
       () => new RecordingProtocol(),
@@ -204,7 +220,7 @@ Deno.test("TLS: a plaintext client fails the handshake; the server keeps serving
     );
     transport.write(new TextEncoder().encode("still here"));
     await until(() => client.received.length === 10, "the echo");
-    assert.equal(new TextDecoder().decode(client.received), "still here");
+    assertEquals(new TextDecoder().decode(client.received), "still here");
     transport.close();
     await withTimeout(client.lost, WAIT_MS, "connectionLost");
     await shutdown(server);
@@ -217,18 +233,19 @@ Deno.test("TLS: a handshake that never completes times out with TimedOut", async
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener.accept();
   const started = performance.now();
-  await assert.rejects(
-    withTimeout(
-      loop.createConnection(() => new Protocol(), "127.0.0.1", listener.addr.port, {
-        ssl: true,
-        sslHandshakeTimeout: 0.2,
-      }),
-      WAIT_MS,
-      "createConnection",
-    ),
+  await assertRejects(
+    () =>
+      withTimeout(
+        loop.createConnection(() => new Protocol(), "127.0.0.1", listener.addr.port, {
+          ssl: true,
+          sslHandshakeTimeout: 0.2,
+        }),
+        WAIT_MS,
+        "createConnection",
+      ),
     Deno.errors.TimedOut,
   );
-  assert.ok(performance.now() - started < 5000);
+  assert(performance.now() - started < 5000);
   (await accepted).close();
   listener.close();
 });
@@ -250,8 +267,8 @@ Deno.test("TLS: connectAcceptedSocket completes the server handshake", async () 
     WAIT_MS,
     "connectAcceptedSocket",
   );
-  assert.ok(serverProtocol instanceof EchoProtocol);
-  assert.equal(serverTransport.canWriteEof(), false);
+  assert(serverProtocol instanceof EchoProtocol);
+  assertEquals(serverTransport.canWriteEof(), false);
   const [transport, client] = await withTimeout(connecting, WAIT_MS, "createConnection");
   transport.write(new TextEncoder().encode("abc"));
   await until(() => client.received.length === 3, "echo");
@@ -266,9 +283,10 @@ Deno.test("TLS: connectAcceptedSocket with ssl refuses a plain connection", asyn
   const accepted = listener.accept();
   const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   const conn = await accepted;
-  await assert.rejects(
-    loop.connectAcceptedSocket(() => new Protocol(), conn, { ssl: SERVER_TLS }),
-    (err: Error) => err instanceof Deno.errors.NotSupported && /Deno\.listenTls/.test(err.message),
+  await assertRejects(
+    () => loop.connectAcceptedSocket(() => new Protocol(), conn, { ssl: SERVER_TLS }),
+    Deno.errors.NotSupported,
+    "Deno.listenTls",
   );
   conn.close();
   client.close();
@@ -276,30 +294,37 @@ Deno.test("TLS: connectAcceptedSocket with ssl refuses a plain connection", asyn
 });
 
 Deno.test("TLS: bad options are TypeErrors naming the option", async () => {
-  await assert.rejects(
-    loop.createConnection(() => new Protocol(), "127.0.0.1", 1, { serverHostname: "x" }),
-    (err: Error) => err instanceof TypeError && /serverHostname/.test(err.message),
+  await assertRejects(
+    () => loop.createConnection(() => new Protocol(), "127.0.0.1", 1, { serverHostname: "x" }),
+    TypeError,
+    "serverHostname",
   );
-  await assert.rejects(
+  await assertRejects(
     // @ts-expect-error: a string is not TLS options
-    loop.createConnection(() => new Protocol(), "127.0.0.1", 1, { ssl: "yes" }),
-    (err: Error) => err instanceof TypeError && /'ssl'/.test(err.message),
+    () => loop.createConnection(() => new Protocol(), "127.0.0.1", 1, { ssl: "yes" }),
+    TypeError,
+    "'ssl'",
   );
-  await assert.rejects(
-    loop.createConnection(() => new Protocol(), "127.0.0.1", 1, { ssl: { cert: "x" } }),
-    (err: Error) => err instanceof TypeError && /ssl\.key/.test(err.message),
+  await assertRejects(
+    () => loop.createConnection(() => new Protocol(), "127.0.0.1", 1, { ssl: { cert: "x" } }),
+    TypeError,
+    "ssl.key",
   );
-  await assert.rejects(
-    loop.createConnection(() => new Protocol(), "127.0.0.1", 1, {
-      ssl: true,
-      sslHandshakeTimeout: -1,
-    }),
-    (err: Error) => err instanceof RangeError && /sslHandshakeTimeout/.test(err.message),
+  await assertRejects(
+    () =>
+      loop.createConnection(() => new Protocol(), "127.0.0.1", 1, {
+        ssl: true,
+        sslHandshakeTimeout: -1,
+      }),
+    RangeError,
+    "sslHandshakeTimeout",
   );
-  await assert.rejects(
-    // @ts-expect-error: the key is missing
-    loop.createServer(() => new Protocol(), "127.0.0.1", 0, { ssl: { cert: SERVER_TLS.cert } }),
-    (err: Error) => err instanceof TypeError && /ssl\.key/.test(err.message),
+  await assertRejects(
+    () =>
+      // @ts-expect-error: the key is missing
+      loop.createServer(() => new Protocol(), "127.0.0.1", 0, { ssl: { cert: SERVER_TLS.cert } }),
+    TypeError,
+    "ssl.key",
   );
 });
 
@@ -384,12 +409,12 @@ Deno.test("startTls: an SMTP-style upgrade after a plaintext greeting keeps ever
   );
   await until(() => client.upgraded !== null, "the go-ahead");
   const secure = await withTimeout(client.upgraded!, WAIT_MS, "startTls");
-  assert.deepEqual(client.plaintext, ["220 greetings\r\n", "220 go ahead\r\n"]);
-  assert.notEqual(secure, plain);
-  assert.ok(plain.isClosing(), "the old transport is closed");
-  assert.equal(secure.getProtocol(), client);
-  assert.equal(typeof secure.getExtraInfo<Deno.TlsConn>("ssl_object")?.handshake, "function");
-  assert.equal(secure.canWriteEof(), false);
+  assertEquals(client.plaintext, ["220 greetings\r\n", "220 go ahead\r\n"]);
+  assertNotStrictEquals(secure, plain);
+  assert(plain.isClosing(), "the old transport is closed");
+  assertStrictEquals(secure.getProtocol(), client);
+  assertEquals(typeof secure.getExtraInfo<Deno.TlsConn>("ssl_object")?.handshake, "function");
+  assertEquals(secure.canWriteEof(), false);
 
   const total = 2 * 1024 * 1024;
   const data = pattern(total);
@@ -397,12 +422,12 @@ Deno.test("startTls: an SMTP-style upgrade after a plaintext greeting keeps ever
     secure.write(data.subarray(offset, offset + 100_000));
   }
   await until(() => client.secure.length >= total, "the echoed bytes", 30_000);
-  assert.deepEqual(client.secure, data);
-  await sleep(10);
-  assert.deepEqual(client.events, ["connectionMade"], "no connectionLost for the old transport");
+  assertEquals(client.secure, data);
+  await delay(10);
+  assertEquals(client.events, ["connectionMade"], "no connectionLost for the old transport");
   secure.close();
-  assert.equal(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
-  assert.deepEqual(client.events, ["connectionMade", "connectionLost"]);
+  assertEquals(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
+  assertEquals(client.events, ["connectionMade", "connectionLost"]);
   await withTimeout(served, WAIT_MS, "the relay ends");
   listener.close();
   await shutdown(tlsServer);
@@ -426,13 +451,13 @@ Deno.test("startTls: bytes written before the upgrade go out first, in plaintext
   const buffer = new Uint8Array(7000);
   let got = 0;
   while (got < 7000) got += (await conn.read(buffer.subarray(got)))!;
-  assert.equal(new TextDecoder().decode(buffer), "HELLO\r\n".repeat(1000));
+  assertStrictEquals(new TextDecoder().decode(buffer), "HELLO\r\n".repeat(1000));
   await conn.write(new TextEncoder().encode("late plaintext"));
   // The peer is no TLS server: the handshake fails, and nothing leaks.
   conn.close();
-  await assert.rejects(withTimeout(upgrading, WAIT_MS, "startTls"));
-  assert.ok(plain.isClosing());
-  assert.deepEqual(protocol.names(), ["connectionMade"]);
+  await assertRejects(() => withTimeout(upgrading, WAIT_MS, "startTls"));
+  assert(plain.isClosing());
+  assertEquals(protocol.names(), ["connectionMade"]);
   listener.close();
 });
 
@@ -445,21 +470,24 @@ Deno.test("startTls: serverSide without cert and key, and other bad arguments, a
     listener.addr.port,
   );
   const conn = await accepted;
-  await assert.rejects(
-    loop.startTls(transport, protocol, true, { serverSide: true }),
-    (err: Error) => err instanceof TypeError && /serverSide/.test(err.message),
+  await assertRejects(
+    () => loop.startTls(transport, protocol, true, { serverSide: true }),
+    TypeError,
+    "serverSide",
   );
-  await assert.rejects(
+  await assertRejects(
     // @ts-expect-error: tls options are required
-    loop.startTls(transport, protocol, undefined),
-    (err: Error) => err instanceof TypeError && /'tls'/.test(err.message),
+    () => loop.startTls(transport, protocol, undefined),
+    TypeError,
+    "'tls'",
   );
-  await assert.rejects(
+  await assertRejects(
     // @ts-expect-error: not a transport
-    loop.startTls({}, protocol, true),
-    (err: Error) => err instanceof TypeError && /'transport'/.test(err.message),
+    () => loop.startTls({}, protocol, true),
+    TypeError,
+    "'transport'",
   );
-  assert.ok(!transport.isClosing(), "a refused upgrade leaves the transport alone");
+  assert(!transport.isClosing(), "a refused upgrade leaves the transport alone");
   transport.close();
   await withTimeout(protocol.lost, WAIT_MS, "connectionLost");
   conn.close();

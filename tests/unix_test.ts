@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertRejects, assertStrictEquals } from "@std/assert";
 import { getRunningLoop, Protocol, type Transport } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
 import { recordingFactory, shutdown, until, WAIT_MS, withTempDir } from "./_helpers.ts";
@@ -33,25 +33,25 @@ Deno.test("unix: echo round trip; peername and sockname are paths", async () => 
       queueMicrotask(() => served.push(echo.transport));
       return echo;
     }, path);
-    assert.equal((server.sockets[0].addr as Deno.UnixAddr).path, path);
+    assertStrictEquals((server.sockets[0].addr as Deno.UnixAddr).path, path);
     const [transport, client] = await withTimeout(
       loop.createUnixConnection(() => new RecordingProtocol(), path),
       WAIT_MS,
       "createUnixConnection",
     );
-    assert.equal(transport.getExtraInfo("peername"), path);
-    assert.equal(transport.getExtraInfo("sockname"), "");
-    assert.equal(transport.canWriteEof(), true);
+    assertStrictEquals(transport.getExtraInfo("peername"), path);
+    assertEquals(transport.getExtraInfo("sockname"), "");
+    assertEquals(transport.canWriteEof(), true);
     const message = new TextEncoder().encode("hello over a unix socket");
     transport.write(message);
     await until(() => client.received.length === message.length, "the echo");
-    assert.deepEqual(client.received, message);
+    assertEquals(client.received, message);
     await until(() => served.length === 1, "the server side");
-    assert.equal(served[0].getExtraInfo("sockname"), path);
+    assertStrictEquals(served[0].getExtraInfo("sockname"), path);
     transport.close();
-    assert.equal(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
+    assertEquals(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
     await shutdown(server);
-    assert.equal(exists(path), false, "the socket file is removed on close");
+    assertEquals(exists(path), false, "the socket file is removed on close");
   });
 });
 
@@ -67,7 +67,7 @@ Deno.test("unix: half-close works; the server sees eofReceived", async () => {
     transport.write(new TextEncoder().encode("last words"));
     transport.writeEof();
     await until(() => accepted[0]?.names().includes("connectionLost") ?? false, "server side");
-    assert.deepEqual(accepted[0].names(), [
+    assertEquals(accepted[0].names(), [
       "connectionMade",
       "dataReceived",
       "eofReceived",
@@ -96,8 +96,11 @@ Deno.test("unix: a stale socket file left by a dead server is replaced", async (
     child.kill("SIGKILL");
     await child.status;
     await child.stdout.cancel();
-    assert.equal(Deno.lstatSync(path).isSocket, true, "the dead server left its socket file");
-    await assert.rejects(Deno.connect({ transport: "unix", path }), Deno.errors.ConnectionRefused);
+    assertEquals(Deno.lstatSync(path).isSocket, true, "the dead server left its socket file");
+    await assertRejects(
+      () => Deno.connect({ transport: "unix", path }),
+      Deno.errors.ConnectionRefused,
+    );
 
     const server = await loop.createUnixServer(() => new Echo(), path);
     const [transport, client] = await loop.createUnixConnection(
@@ -116,33 +119,37 @@ Deno.test("unix: a regular file at the path is an AddrInUse error and is kept", 
   await withTempDir(async (dir) => {
     const path = `${dir}/not-a-socket`;
     Deno.writeTextFileSync(path, "precious");
-    await assert.rejects(
-      loop.createUnixServer(() => new Echo(), path),
-      (err: Error) => err instanceof Deno.errors.AddrInUse && err.message.includes(path),
+    await assertRejects(
+      () => loop.createUnixServer(() => new Echo(), path),
+      Deno.errors.AddrInUse,
+      path,
     );
-    assert.equal(Deno.readTextFileSync(path), "precious");
+    assertEquals(Deno.readTextFileSync(path), "precious");
   });
 });
 
 Deno.test("unix: connecting to a missing path rejects; bad arguments are TypeErrors", async () => {
   await withTempDir(async (dir) => {
-    await assert.rejects(
-      loop.createUnixConnection(() => new Protocol(), `${dir}/missing.sock`),
+    await assertRejects(
+      () => loop.createUnixConnection(() => new Protocol(), `${dir}/missing.sock`),
       Deno.errors.NotFound,
     );
   });
-  await assert.rejects(
-    loop.createUnixConnection(() => new Protocol(), ""),
-    (err: Error) => err instanceof TypeError && /'path'/.test(err.message),
+  await assertRejects(
+    () => loop.createUnixConnection(() => new Protocol(), ""),
+    TypeError,
+    "'path'",
   );
-  await assert.rejects(
+  await assertRejects(
     // @ts-expect-error: a number is no path
-    loop.createUnixServer(() => new Protocol(), 42),
-    (err: Error) => err instanceof TypeError && /'path'/.test(err.message),
+    () => loop.createUnixServer(() => new Protocol(), 42),
+    TypeError,
+    "'path'",
   );
-  await assert.rejects(
-    loop.createUnixConnection(() => new Protocol()),
-    (err: Error) => err instanceof TypeError && /'path'/.test(err.message),
+  await assertRejects(
+    () => loop.createUnixConnection(() => new Protocol()),
+    TypeError,
+    "'path'",
   );
 });
 
