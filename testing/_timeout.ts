@@ -1,17 +1,26 @@
 /** Bounded waits for tests. */
 
+import { abortable } from "@std/async/abortable";
+
 /**
  * Resolves or rejects as `promise` does, or rejects with
- * `Deno.errors.TimedOut` naming `what` after `ms` milliseconds; the timer is
- * cleared either way, so Deno's test sanitizers stay quiet. Wrap every wait
- * of a test in it, so a bug fails the test instead of hanging it.
+ * `Deno.errors.TimedOut` naming `what` after `ms` milliseconds. The bound is
+ * an `AbortSignal.timeout`, which holds the process only while the wait is
+ * pending, so Deno's test sanitizers stay quiet. Wrap every wait of a test in
+ * it, so a bug fails the test instead of hanging it.
+ *
+ * @param promise What to wait for.
+ * @param ms How long to wait, in milliseconds; 5000 by default.
+ * @param what What the error message calls the wait.
+ * @returns The value `promise` resolves to.
+ * @throws {RangeError} If `ms` is not a number `>= 0`.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { withTimeout } from "@aio/transports/testing";
  *
- * const value = await withTimeout(Promise.resolve(42), 1000, "the answer");
- * console.log(value); // 42
+ * assertEquals(await withTimeout(Promise.resolve(42), 1000, "the answer"), 42);
  * ```
  */
 export function withTimeout<T>(
@@ -22,12 +31,12 @@ export function withTimeout<T>(
   if (typeof ms !== "number" || !(ms >= 0)) {
     throw new RangeError(`withTimeout: 'ms' must be a number >= 0, got ${ms}`);
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Deno.errors.TimedOut(`${what} did not finish within ${ms} ms`)),
-      ms,
-    );
+  if (ms >= Number.MAX_SAFE_INTEGER) return Promise.resolve(promise);
+  const signal = AbortSignal.timeout(ms);
+  return abortable(Promise.resolve(promise), signal).catch((err) => {
+    if (err === signal.reason) {
+      throw new Deno.errors.TimedOut(`${what} did not finish within ${ms} ms`);
+    }
+    throw err;
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
