@@ -7,6 +7,7 @@
  * Run: `deno run -A bench/soak.ts [connections] [MiB per connection] [seconds]`
  */
 
+import { deadline } from "@std/async";
 import { Buffer } from "node:buffer";
 import { getRunningLoop, Protocol, type Transport } from "../mod.ts";
 
@@ -119,7 +120,6 @@ export async function soak(
   const start = performance.now();
   const clients: Client[] = [];
   let timedOut = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     for (let i = 0; i < connections; i += 100) {
       const batch = Array.from(
@@ -129,16 +129,15 @@ export async function soak(
       for (const [, client] of await Promise.all(batch)) clients.push(client);
     }
     const done = Promise.all(clients.map((client) => client.lost.promise));
-    const deadline = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeLimit * 1000);
-    });
-    if (await Promise.race([done, deadline]) === "timeout") {
+    try {
+      await deadline(done, timeLimit * 1000);
+    } catch (err) {
+      if (!(err instanceof DOMException && err.name === "TimeoutError")) throw err;
       timedOut = true;
       for (const client of clients) client.abort();
       await done;
     }
   } finally {
-    clearTimeout(timer);
     server.close();
     server.abortClients();
     await server.waitClosed();

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { delay } from "@std/async";
 import { type DatagramTransport, getRunningLoop, type NetAddress, run } from "../mod.ts";
 
 class EchoServerProtocol {
@@ -39,7 +40,7 @@ async function main(port: number, seconds: number) {
   console.log(`Serving on 127.0.0.1:${port}`);
 
   try {
-    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    await delay(seconds * 1000);
   } finally {
     transport.close();
   }
