@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import { delay } from "@std/async";
+import { poll } from "@std/async";
 import { type ExceptionContext, getRunningLoop, type Server } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
 
@@ -13,12 +13,12 @@ export const WAIT_MS = 10_000;
 
 /** Polls `condition` every few milliseconds until it holds, bounded. */
 export async function until(condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    }
-    await delay(2);
+  const signal = AbortSignal.timeout(ms);
+  try {
+    await poll(condition, Boolean, { interval: 2, signal });
+  } catch (err) {
+    if (err !== signal.reason) throw err;
+    throw new Error(`timed out after ${ms} ms waiting for ${what}`);
   }
 }
 
