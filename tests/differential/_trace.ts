@@ -112,3 +112,16 @@ export async function run(main: (trace: Trace) => Promise<void>): Promise<void> 
 }
 
 export { getRunningLoop };
+
+/** `a` followed by `c`, in a new array. */
+export function concat(a: Uint8Array, c: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + c.length);
+  out.set(a);
+  out.set(c, a.length);
+  return out;
+}
+
+/** The port a server listens on. */
+export function portOf(server: { sockets: { addr: Deno.Addr }[] }): number {
+  return (server.sockets[0].addr as Deno.NetAddr).port;
+}
