@@ -13,11 +13,11 @@ export class SmtpServer extends Protocol {
   constructor(readonly t: Trace, readonly lost: { setResult(v: null): void }) {
     super();
   }
-  override connectionMade(transport: Transport) {
+  override connectionMade(transport: Transport): void {
     this.transport = transport;
     transport.write(b("220 greeting\r\n"));
   }
-  override dataReceived(data: Uint8Array) {
+  override dataReceived(data: Uint8Array): void {
     this.data = concat(this.data, data);
     // Lines that arrive over TLS before startTls() has resolved wait for the new transport.
     let end;
@@ -38,13 +38,13 @@ export class SmtpServer extends Protocol {
       }
     }
   }
-  async upgrade() {
+  async upgrade(): Promise<void> {
     this.transport = await loop.startTls(this.transport, this, serverTls(), { serverSide: true });
     this.t.log("server", "start_tls done");
     this.upgrading = false;
     this.dataReceived(new Uint8Array(0));
   }
-  override connectionLost(exc: Error | null) {
+  override connectionLost(exc: Error | null): void {
     this.t.log("server", "connection_lost", exc);
     this.lost.setResult(null);
   }

@@ -71,7 +71,9 @@ class Sender extends Protocol {
   override connectionMade(transport: Transport) {
     const data = frames();
     // Odd split points: inside a header, inside a body, at a boundary.
-    for (const [start, end] of [[0, 2], [2, 11], [11, 30000], [30000, 70013], [70013, data.length]]) {
+    for (
+      const [start, end] of [[0, 2], [2, 11], [11, 30000], [30000, 70013], [70013, data.length]]
+    ) {
       transport.write(data.subarray(start, end));
     }
     transport.close();

@@ -43,9 +43,13 @@ run(async (t) => {
   const peerFuture = loop.createFuture<Transport>();
   const gotFirst = loop.createFuture<null>();
   const lost = loop.createFuture<null>();
-  const server = await loop.createServer(() => ({
-    connectionMade: (tr: Transport) => peerFuture.setResult(tr),
-  }), "127.0.0.1", 0);
+  const server = await loop.createServer(
+    () => ({
+      connectionMade: (tr: Transport) => peerFuture.setResult(tr),
+    }),
+    "127.0.0.1",
+    0,
+  );
   const [tr] = await loop.createConnection(
     () => new Client(t, gotFirst, lost),
     "127.0.0.1",
