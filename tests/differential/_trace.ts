@@ -92,7 +92,7 @@ export function b(text: string): Uint8Array {
 /** Runs `main` with a 20 s bound, then prints the trace and exits. */
 export async function run(main: (trace: Trace) => Promise<void>): Promise<void> {
   const trace = new Trace();
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let code = 0;
   try {
     await Promise.race([
@@ -114,7 +114,7 @@ export async function run(main: (trace: Trace) => Promise<void>): Promise<void> 
 export { getRunningLoop };
 
 /** `a` followed by `c`, in a new array. */
-export function concat(a: Uint8Array, c: Uint8Array): Uint8Array {
+export function concat(a: Uint8Array, c: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(a.length + c.length);
   out.set(a);
   out.set(c, a.length);
@@ -122,6 +122,6 @@ export function concat(a: Uint8Array, c: Uint8Array): Uint8Array {
 }
 
 /** The port a server listens on. */
-export function portOf(server: { sockets: { addr: Deno.Addr }[] }): number {
+export function portOf(server: { sockets: readonly { addr: Deno.Addr }[] }): number {
   return (server.sockets[0].addr as Deno.NetAddr).port;
 }

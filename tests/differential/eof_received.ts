@@ -1,15 +1,8 @@
 // Twin of eof_received.py.
 import { Protocol, type Transport } from "../../mod.ts";
-import { b, getRunningLoop, run, type Trace } from "./_trace.ts";
+import { b, concat, getRunningLoop, run, type Trace } from "./_trace.ts";
 
 const loop = getRunningLoop();
-
-function concat(a: Uint8Array, c: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + c.length);
-  out.set(a);
-  out.set(c, a.length);
-  return out;
-}
 
 class Server extends Protocol {
   transport!: Transport;

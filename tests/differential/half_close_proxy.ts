@@ -79,7 +79,7 @@ class Client extends Protocol {
 run(async (t) => {
   const backend = await loop.createServer(() => new Backend(t), "127.0.0.1", 0);
   const backendPort = portOf(backend);
-  const tasks: Promise<unknown>[] = [];
+  const tasks: PromiseLike<unknown>[] = [];
 
   const proxyFactory = () => {
     const front: Forwarder = new Forwarder(t, "front", (transport) => {

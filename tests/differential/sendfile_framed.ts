@@ -22,7 +22,7 @@ class FileServer extends Protocol {
     using f = await Deno.open(this.path);
     this.transport.write(b("HEADER\n"));
     const task = loop.sendfile(this.transport, f, OFFSET, SIZE - OFFSET);
-    await new Promise((resolve) => loop.callSoon(resolve));
+    await new Promise<void>((resolve) => loop.callSoon(() => resolve()));
     try {
       this.transport.write(b("during"));
       this.t.log("server", "write during sendfile: ok");

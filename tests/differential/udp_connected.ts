@@ -1,6 +1,6 @@
 // Twin of udp_connected.py.
-import { DatagramProtocol, type DatagramTransport, type Printable } from "../../mod.ts";
-import { b, concat, getRunningLoop, namePort, run, type Trace } from "./_trace.ts";
+import { DatagramProtocol, type DatagramTransport } from "../../mod.ts";
+import { b, concat, getRunningLoop, namePort, type Printable, run, type Trace } from "./_trace.ts";
 
 const loop = getRunningLoop();
 type Addr = [string, number];
