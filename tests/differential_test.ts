@@ -88,7 +88,9 @@ for (const scenario of scenarios) {
             `${scenario}: line ${i + 1} differs\n` +
               `  CPython: ${expected[i] ?? "(no more lines)"}\n` +
               `  library: ${actual[i] ?? "(no more lines)"}\n` +
-              (ts.timedOut ? `  library run killed after ${TIMEOUT_MS} ms\n` : "") +
+              (ts.timedOut
+                ? `  library run killed after ${TIMEOUT_MS} ms\n`
+                : `  library exit code ${ts.code}\n`) +
               `library stderr:\n${tail(ts.stderr)}`,
           );
         }
