@@ -41,7 +41,8 @@ class FrameReader(asyncio.BufferedProtocol):
         self.buffer, self.filled, self.in_body = bytearray(HEADER), 0, False
 
     def eof_received(self):
-        self.t("client", "eof_received, partial", self.filled, "get_buffer hints", sorted(self.hints))
+        self.t("client", "eof_received, partial", self.filled,
+               "get_buffer hints", sorted(self.hints))
 
     def connection_lost(self, exc):
         self.t("client", "connection_lost", exc)

@@ -17,7 +17,8 @@ class Frames(asyncio.BufferedProtocol):
 
     def connection_made(self, transport):
         self.transport = transport
-        self.t("server", "ws connection_made, get_protocol is self", transport.get_protocol() is self)
+        self.t("server", "ws connection_made, get_protocol is self",
+               transport.get_protocol() is self)
 
     def get_buffer(self, sizehint):
         return self.buffer
@@ -88,7 +89,8 @@ class Client(asyncio.Protocol):
 
 async def main(t):
     loop = asyncio.get_running_loop()
-    server_lost, client_lost, acked = loop.create_future(), loop.create_future(), loop.create_future()
+    server_lost, client_lost = loop.create_future(), loop.create_future()
+    acked = loop.create_future()
     server = await loop.create_server(lambda: Http(t, server_lost), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     tr, _ = await loop.create_connection(lambda: Client(t, acked, client_lost), "127.0.0.1", port)

@@ -59,7 +59,8 @@ run(async (t) => {
   t.log("client", "sockname", sockname, "peername", client.getExtraInfo("peername") as Addr);
   client.sendto(b("ping"));
   await proto.next();
-  // Not sent: CPython 3.11 drops an empty datagram silently; the library sends it, as newer CPython does.
+  // Not sent: CPython 3.11 drops an empty datagram silently; the library sends it, as newer
+  // CPython does.
   client.sendto(b("same"), serverAddr);
   await proto.next();
   try {
