@@ -35,6 +35,7 @@ async function runBounded(program: string, args: string[]): Promise<Outcome> {
   const child = new Deno.Command(program, {
     args,
     cwd: DIR,
+    env: { PYTHONDONTWRITEBYTECODE: "1" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
