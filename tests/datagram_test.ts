@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
+import { assertEquals, assertThrows } from "@std/assert";
 import {
   DatagramProtocol,
   type DatagramTransport,
@@ -196,7 +197,7 @@ Deno.test("a connected endpoint gets only its peer's datagrams and sends only th
 
   assert.throws(
     () => client.sendto(encoder.encode("x"), ["127.0.0.1", portOf(stranger.transport)]),
-    (err: Error) => err instanceof TypeError && /'addr' must be omitted/.test(err.message),
+    (err: Error) => err instanceof RangeError && /'addr' must be omitted/.test(err.message),
   );
   client.sendto(encoder.encode("one"));
   client.sendto(encoder.encode("two"), ["127.0.0.1", portOf(peerTransport)]);
@@ -208,6 +209,43 @@ Deno.test("a connected endpoint gets only its peer's datagrams and sends only th
   assert.equal(recorder.datagrams.length, 1);
   assert.equal(stranger.datagrams.length, 0);
   await closeAll(recorder, peer, stranger);
+});
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`a connected endpoint to ${host} is bound to ${host}, and its datagrams come from there`, async () => {
+    const [server, peer] = await endpoint(() => new Recorder(), { localAddr: [host, 0] });
+    const [client, recorder] = await endpoint(() => new Recorder(), {
+      remoteAddr: [host, portOf(server)],
+    });
+    const sockname = client.getExtraInfo<NetAddress>("sockname");
+    assertEquals(sockname[0], host);
+    client.sendto(encoder.encode("hi"));
+    assertEquals((await peer.next())[1], sockname);
+    await closeAll(recorder, peer);
+  });
+}
+
+Deno.test("a connected endpoint binds as connect() would: 127.0.0.2 and a wildcard localAddr", async () => {
+  const [toOther, first] = await endpoint(() => new Recorder(), { remoteAddr: ["127.0.0.2", 9] });
+  assertEquals(toOther.getExtraInfo<NetAddress>("sockname")[0], "127.0.0.1");
+  const [wildcard, second] = await endpoint(() => new Recorder(), {
+    localAddr: ["0.0.0.0", 0],
+    remoteAddr: ["127.0.0.1", 9],
+  });
+  assertEquals(wildcard.getExtraInfo<NetAddress>("sockname")[0], "127.0.0.1");
+  await closeAll(first, second);
+});
+
+Deno.test("a connected endpoint's sendto: another address is a RangeError, a bad type a TypeError", async () => {
+  const [client, recorder] = await endpoint(() => new Recorder(), {
+    remoteAddr: ["127.0.0.1", 9],
+  });
+  const data = encoder.encode("x");
+  assertThrows(() => client.sendto(data, ["127.0.0.1", 10]), RangeError, "'addr'");
+  assertThrows(() => client.sendto(data, ["127.0.0.2", 9]), RangeError, "'addr'");
+  assertThrows(() => client.sendto(data, "127.0.0.1:9" as never), TypeError, "'addr'");
+  assertThrows(() => client.sendto(data, ["127.0.0.1", "9"] as never), TypeError, "'addr[1]'");
+  await closeAll(recorder);
 });
 
 Deno.test("allowBroadcast is applied: broadcast sends fail without it", async () => {
