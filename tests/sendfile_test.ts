@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { assert as check, assertEquals, assertRejects, assertThrows } from "@std/assert";
-import { delay } from "@std/async";
 import {
   getRunningLoop,
   InvalidStateError,
@@ -158,14 +157,24 @@ Deno.test("sendfile: a slow peer pauses it (flow control), and nothing is lost",
 });
 
 Deno.test("sendfile: write, writelines and writeEof throw while it runs; no byte lands inside the file", async () => {
-  const data = pattern(1024 * 1024);
-  const { server, port, accepted } = await recordingServer();
-  await withFile(data, async (file) => {
+  const peers: PatternChecker[] = [];
+  const server = await loop.createServer(
+    () => {
+      const peer = new PatternChecker();
+      peers.push(peer);
+      return peer;
+    },
+    "127.0.0.1",
+    0,
+  );
+  await withPatternFile(40, async (file, size) => {
     const [transport, client] = await loop.createConnection(
       () => new RecordingProtocol(),
       "127.0.0.1",
-      port,
+      (server.sockets[0].addr as Deno.NetAddr).port,
     );
+    await until(() => peers[0]?.transport != null, "accept");
+    peers[0].transport!.pauseReading();
     const tryAll = () => {
       assertThrows(() => transport.write(new Uint8Array([1])), InvalidStateError, "sendfile");
       assertThrows(() => transport.writelines([new Uint8Array([1])]), InvalidStateError);
@@ -174,16 +183,16 @@ Deno.test("sendfile: write, writelines and writeEof throw while it runs; no byte
     const sending = loop.sendfile(transport, file);
     tryAll();
     await assertRejects(() => loop.sendfile(transport, file), InvalidStateError);
-    await delay(0);
+    await until(() => transport.getWriteBufferSize() > 0, "sendfile to back up");
     tryAll();
-    assertEquals(await withTimeout(sending, WAIT_MS, "sendfile"), data.length);
-    transport.write(new TextEncoder().encode("tail"));
+    peers[0].transport!.resumeReading();
+    assertEquals(await withTimeout(sending, WAIT_MS, "sendfile"), size);
+    // The pattern goes on after the file: any byte put inside it would break the pattern.
+    transport.write(pattern(4, size % 251));
     transport.writeEof();
-    await until(() => accepted[0]?.names().includes("eofReceived") ?? false, "the server's EOF");
-    const received = accepted[0].received;
-    assertEquals(received.length, data.length + 4);
-    assertEquals(received.subarray(0, data.length), data);
-    assertEquals(new TextDecoder().decode(received.subarray(data.length)), "tail");
+    await withTimeout(peers[0].lost.promise, WAIT_MS, "the server's connectionLost");
+    assertEquals(peers[0].mismatchAt, -1, "only the file's bytes, then the tail");
+    assertEquals(peers[0].count, size + 4);
     transport.close();
     await withTimeout(client.lost, WAIT_MS, "connectionLost");
   });

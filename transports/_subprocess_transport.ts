@@ -78,8 +78,8 @@ export class ChildProcessTransport extends SubprocessTransport {
   /** The first callback error, which `connectionLost` receives. */
   #error: Error | null = null;
   /**
-   * Callbacks held from `start()` until a later loop turn, as asyncio's
-   * `_pending_calls`: none runs before the creating promise's awaiter.
+   * Callbacks (but flow control) held from `start()` until a later loop turn,
+   * as asyncio's `_pending_calls`: none runs before the creating promise's awaiter.
    */
   #pendingCalls: (() => void)[] | null = [];
 
@@ -104,8 +104,9 @@ export class ChildProcessTransport extends SubprocessTransport {
     this.#openPipes++;
     const forward: StreamProtocol = fd === 0
       ? {
-        pauseWriting: () => this.#call("pauseWriting"),
-        resumeWriting: () => this.#call("resumeWriting"),
+        // Direct, as asyncio's WriteSubprocessPipeProto: flow control is never held.
+        pauseWriting: () => this.#invoke("pauseWriting"),
+        resumeWriting: () => this.#invoke("resumeWriting"),
       }
       : { dataReceived: (data) => this.#call("pipeDataReceived", fd, data) };
     return new StreamTransport({
