@@ -9,6 +9,7 @@ import { isIP } from "node:net";
 import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
 import { makeProtocol } from "./_open_stream.ts";
 import { checkBoolean, checkNetAddress, checkOptions } from "./_validate.ts";
+import { sourceAddressFor } from "./_source_address.ts";
 import { toDenoError } from "../transports/_node_socket_channel.ts";
 import { type DatagramEndpointProtocol, UdpTransport } from "../transports/_datagram_transport.ts";
 import type { DatagramTransport, NetAddress } from "../transports/transport.ts";
@@ -85,6 +86,10 @@ export async function createDatagramEndpoint<P extends object>(
     let peerHost: string;
     [peerHost, family] = await resolveHost(remote[0], family, "remoteAddr");
     peer = [peerHost, remote[1]];
+  }
+  // connect() would bind a wildcard socket to the route's source; Deno's does not.
+  if (peer !== null && (bindHost === null || bindHost === "0.0.0.0" || bindHost === "::")) {
+    bindHost = sourceAddressFor(peer[0]) ?? bindHost;
   }
   bindHost ??= family === 6 ? "::" : "0.0.0.0";
   const bindPort = local?.[1] ?? 0;

@@ -3,7 +3,7 @@
 import type { EventLoop } from "./event_loop.ts";
 import { InvalidStateError, SendfileNotAvailableError } from "./errors.ts";
 import { checkBoolean, checkOptions } from "./_validate.ts";
-import type { StreamProtocol } from "../transports/_stream_transport.ts";
+import type { StreamProtocol, WriteReservation } from "../transports/_stream_transport.ts";
 import type { Transport } from "../transports/transport.ts";
 
 /**
@@ -32,6 +32,7 @@ const CHUNK_SIZE = 64 * 1024;
 /** The parts of a write transport `sendfile` drives. */
 interface SendfileTransport {
   write(data: Uint8Array): void;
+  reserveWrites(): WriteReservation;
   isClosing(): boolean;
   getProtocol(): object;
   setProtocol(protocol: object): void;
@@ -46,7 +47,8 @@ function checkTransport(transport: unknown, method: string): SendfileTransport {
   const t = transport as SendfileTransport | null;
   if (
     typeof t !== "object" || t === null || typeof t.write !== "function" ||
-    typeof t.setProtocol !== "function" || typeof t.getWriteBufferSize !== "function"
+    typeof t.reserveWrites !== "function" || typeof t.setProtocol !== "function" ||
+    typeof t.getWriteBufferSize !== "function"
   ) {
     throw new TypeError(`${method}: 'transport' must be a writable transport made by the loop`);
   }
@@ -76,9 +78,10 @@ function checkOffset(value: unknown, method: string, name: string, min: number):
 /**
  * Stands in for the user's protocol while the file is sent, as asyncio's
  * `_SendfileFallbackProtocol`: it turns `pauseWriting`/`resumeWriting` into
- * something to await, and forwards `connectionLost`. It records the first
- * and last flow-control call so the user's protocol can be told the net
- * change on restore.
+ * something to await, and forwards `connectionLost`. Reading is paused
+ * meanwhile, so data from the peer reaches the user's protocol after
+ * `sendfile` returns. It records the first and last flow-control call so the
+ * user's protocol can be told the net change on restore.
  */
 class SendfileProtocol implements StreamProtocol {
   readonly #transport: SendfileTransport;
@@ -133,6 +136,11 @@ class SendfileProtocol implements StreamProtocol {
     this.#user.connectionLost?.(exc);
   }
 
+  /** Throws if the connection was lost. */
+  checkLost(): void {
+    if (this.#lost !== null) throw this.#lost;
+  }
+
   restore(): void {
     if (this.#lost !== null) return;
     this.#transport.setProtocol(this.#user);
@@ -165,31 +173,45 @@ export async function sendfile(
       `${method}: Deno has no native sendfile and 'fallback' is false`,
     );
   }
-  return await sendInChunks(target, source, offset, count ?? null);
+  // Taken before the first await: from the call on, the user's writes throw.
+  const writes = target.reserveWrites();
+  return await sendInChunks(target, writes, source, offset, count ?? null);
 }
 
+/**
+ * Sends the range through the write buffer and resolves once the buffer is
+ * empty, as asyncio's native path returns with everything handed to the
+ * kernel: the user's protocol sees no flow-control call made for the file.
+ */
 async function sendInChunks(
   transport: SendfileTransport,
+  writes: WriteReservation,
   file: Deno.FsFile,
   offset: number,
   count: number | null,
 ): Promise<number> {
-  await file.seek(offset, Deno.SeekMode.Start);
   const buffer = new Uint8Array(count === null ? CHUNK_SIZE : Math.min(count, CHUNK_SIZE));
   const protocol = new SendfileProtocol(transport);
   let sent = 0;
   try {
+    await file.seek(offset, Deno.SeekMode.Start);
     while (count === null || sent < count) {
       const want = count === null ? buffer.length : Math.min(count - sent, buffer.length);
       const n = await file.read(want === buffer.length ? buffer : buffer.subarray(0, want));
       if (n === null) break;
       await protocol.drain();
-      transport.write(n === buffer.length ? buffer : buffer.subarray(0, n));
+      writes.write(n === buffer.length ? buffer : buffer.subarray(0, n));
       sent += n;
     }
+    await writes.drained();
+    protocol.checkLost();
     return sent;
   } finally {
-    protocol.restore();
-    await file.seek(offset + sent, Deno.SeekMode.Start);
+    try {
+      await file.seek(offset + sent, Deno.SeekMode.Start);
+    } finally {
+      writes.release();
+      protocol.restore();
+    }
   }
 }

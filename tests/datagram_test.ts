@@ -205,7 +205,7 @@ Deno.test("a connected endpoint gets only its peer's datagrams and sends only th
 
   assertThrows(
     () => client.sendto(encoder.encode("x"), ["127.0.0.1", portOf(stranger.transport)]),
-    TypeError,
+    RangeError,
     "'addr' must be omitted",
   );
   client.sendto(encoder.encode("one"));
@@ -218,6 +218,43 @@ Deno.test("a connected endpoint gets only its peer's datagrams and sends only th
   assertEquals(recorder.datagrams.length, 1);
   assertEquals(stranger.datagrams.length, 0);
   await closeAll(recorder, peer, stranger);
+});
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`a connected endpoint to ${host} is bound to ${host}, and its datagrams come from there`, async () => {
+    const [server, peer] = await endpoint(() => new Recorder(), { localAddr: [host, 0] });
+    const [client, recorder] = await endpoint(() => new Recorder(), {
+      remoteAddr: [host, portOf(server)],
+    });
+    const sockname = client.getExtraInfo<NetAddress>("sockname");
+    assertEquals(sockname[0], host);
+    client.sendto(encoder.encode("hi"));
+    assertEquals((await peer.next())[1], sockname);
+    await closeAll(recorder, peer);
+  });
+}
+
+Deno.test("a connected endpoint binds as connect() would: 127.0.0.2 and a wildcard localAddr", async () => {
+  const [toOther, first] = await endpoint(() => new Recorder(), { remoteAddr: ["127.0.0.2", 9] });
+  assertEquals(toOther.getExtraInfo<NetAddress>("sockname")[0], "127.0.0.1");
+  const [wildcard, second] = await endpoint(() => new Recorder(), {
+    localAddr: ["0.0.0.0", 0],
+    remoteAddr: ["127.0.0.1", 9],
+  });
+  assertEquals(wildcard.getExtraInfo<NetAddress>("sockname")[0], "127.0.0.1");
+  await closeAll(first, second);
+});
+
+Deno.test("a connected endpoint's sendto: another address is a RangeError, a bad type a TypeError", async () => {
+  const [client, recorder] = await endpoint(() => new Recorder(), {
+    remoteAddr: ["127.0.0.1", 9],
+  });
+  const data = encoder.encode("x");
+  assertThrows(() => client.sendto(data, ["127.0.0.1", 10]), RangeError, "'addr'");
+  assertThrows(() => client.sendto(data, ["127.0.0.2", 9]), RangeError, "'addr'");
+  assertThrows(() => client.sendto(data, "127.0.0.1:9" as never), TypeError, "'addr'");
+  assertThrows(() => client.sendto(data, ["127.0.0.1", "9"] as never), TypeError, "'addr[1]'");
+  await closeAll(recorder);
 });
 
 Deno.test("allowBroadcast is applied: broadcast sends fail without it", async () => {

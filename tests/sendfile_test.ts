@@ -1,6 +1,17 @@
-import { assert, assertEquals, assertRejects, assertStrictEquals } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import { delay } from "@std/async";
-import { getRunningLoop, InvalidStateError, SendfileNotAvailableError } from "../mod.ts";
+import {
+  getRunningLoop,
+  InvalidStateError,
+  SendfileNotAvailableError,
+  type Transport,
+} from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
 import { pattern, recordingServer, shutdown, until, WAIT_MS } from "./_helpers.ts";
 
@@ -72,33 +83,166 @@ Deno.test("sendfile: offset and count select a range; the position ends after it
   await shutdown(server);
 });
 
+/** A temp file of `blocks` copies of one pattern block: byte `i` is `i % 251` throughout. */
+async function withPatternFile(
+  blocks: number,
+  body: (file: Deno.FsFile, size: number) => Promise<void>,
+): Promise<void> {
+  const block = pattern(251 * 4096);
+  const path = await Deno.makeTempFile({ prefix: "aio-sendfile-" });
+  const file = await Deno.open(path, { read: true, write: true });
+  try {
+    for (let i = 0; i < blocks; i++) {
+      for (let n = 0; n < block.length;) n += await file.write(block.subarray(n));
+    }
+    await body(file, blocks * block.length);
+  } finally {
+    file.close();
+    await Deno.remove(path);
+  }
+}
+
+/** A server-side protocol that checks the pattern as it arrives, keeping only counts. */
+class PatternChecker {
+  transport: Transport | null = null;
+  count = 0;
+  mismatchAt = -1;
+  readonly lost = Promise.withResolvers<Error | null>();
+  connectionMade(transport: Transport): void {
+    this.transport = transport;
+  }
+  dataReceived(data: Uint8Array): void {
+    for (let i = 0; i < data.length && this.mismatchAt < 0; i++) {
+      if (data[i] !== (this.count + i) % 251) this.mismatchAt = this.count + i;
+    }
+    this.count += data.length;
+  }
+  connectionLost(exc: Error | null): void {
+    this.lost.resolve(exc);
+  }
+}
+
 Deno.test("sendfile: a slow peer pauses it (flow control), and nothing is lost", async () => {
-  const data = pattern(4 * 1024 * 1024);
-  const { server, port, accepted } = await recordingServer();
-  await withFile(data, async (file) => {
+  // 66 MiB: well past what loopback's socket buffers (tcp_wmem + tcp_rmem) swallow at once.
+  const peers: PatternChecker[] = [];
+  const server = await loop.createServer(
+    () => {
+      const peer = new PatternChecker();
+      peers.push(peer);
+      return peer;
+    },
+    "127.0.0.1",
+    0,
+  );
+  await withPatternFile(66, async (file, size) => {
     const [transport, client] = await loop.createConnection(
       () => new RecordingProtocol(),
       "127.0.0.1",
-      port,
+      (server.sockets[0].addr as Deno.NetAddr).port,
     );
-    await until(() => accepted.length === 1 && accepted[0].transport !== null, "accept");
-    accepted[0].transport!.pauseReading();
+    await until(() => peers[0]?.transport != null, "accept");
+    peers[0].transport!.pauseReading();
     let done = false;
     const sending = loop.sendfile(transport, file).finally(() => done = true);
-    await delay(200);
-    assertEquals(done, false, "sendfile waits while the peer reads nothing");
     const [, high] = transport.getWriteBufferLimits();
+    // The kernel's buffers fill up, then ours goes over the high-water mark and stays there.
+    await until(() => transport.getWriteBufferSize() > high, "the write buffer to back up");
+    assertEquals(done, false, "sendfile waits while the peer reads nothing");
     assert(transport.getWriteBufferSize() <= high + 64 * 1024, "the buffer stays bounded");
-    accepted[0].transport!.resumeReading();
-    assertStrictEquals(await withTimeout(sending, WAIT_MS, "sendfile"), data.length);
-    assert(!client.names().includes("pauseWriting"), "the user's protocol saw no pause");
+    peers[0].transport!.resumeReading();
+    assertEquals(await withTimeout(sending, WAIT_MS, "sendfile"), size);
+    assertEquals(transport.getWriteBufferSize(), 0, "every byte was handed to the OS");
+    assertEquals(client.names(), ["connectionMade"], "the user's protocol saw no flow control");
     transport.close();
     await withTimeout(client.lost, WAIT_MS, "connectionLost");
-    await until(
-      () => accepted[0].names().includes("connectionLost"),
-      "the server's connectionLost",
+    await withTimeout(peers[0].lost.promise, WAIT_MS, "the server's connectionLost");
+    assertEquals(peers[0].mismatchAt, -1, "bytes arrive in order");
+    assertEquals(peers[0].count, size);
+  });
+  await shutdown(server);
+});
+
+Deno.test("sendfile: write, writelines and writeEof throw while it runs; no byte lands inside the file", async () => {
+  const peers: PatternChecker[] = [];
+  const server = await loop.createServer(
+    () => {
+      const peer = new PatternChecker();
+      peers.push(peer);
+      return peer;
+    },
+    "127.0.0.1",
+    0,
+  );
+  await withPatternFile(40, async (file, size) => {
+    const [transport, client] = await loop.createConnection(
+      () => new RecordingProtocol(),
+      "127.0.0.1",
+      (server.sockets[0].addr as Deno.NetAddr).port,
     );
-    assertEquals(accepted[0].received, data);
+    await until(() => peers[0]?.transport != null, "accept");
+    peers[0].transport!.pauseReading();
+    const tryAll = () => {
+      assertThrows(() => transport.write(new Uint8Array([1])), InvalidStateError, "sendfile");
+      assertThrows(() => transport.writelines([new Uint8Array([1])]), InvalidStateError);
+      assertThrows(() => transport.writeEof(), InvalidStateError);
+    };
+    const sending = loop.sendfile(transport, file);
+    tryAll();
+    await assertRejects(() => loop.sendfile(transport, file), InvalidStateError);
+    await until(() => transport.getWriteBufferSize() > 0, "sendfile to back up");
+    tryAll();
+    peers[0].transport!.resumeReading();
+    assertEquals(await withTimeout(sending, WAIT_MS, "sendfile"), size);
+    // The pattern goes on after the file: any byte put inside it would break the pattern.
+    transport.write(pattern(4, size % 251));
+    transport.writeEof();
+    await withTimeout(peers[0].lost.promise, WAIT_MS, "the server's connectionLost");
+    assertEquals(peers[0].mismatchAt, -1, "only the file's bytes, then the tail");
+    assertEquals(peers[0].count, size + 4);
+    transport.close();
+    await withTimeout(client.lost, WAIT_MS, "connectionLost");
+  });
+  await shutdown(server);
+});
+
+Deno.test("sendfile: data the peer sends meanwhile reaches the protocol after it returns", async () => {
+  const peers: PatternChecker[] = [];
+  const server = await loop.createServer(
+    () => {
+      const peer = new PatternChecker();
+      peers.push(peer);
+      return peer;
+    },
+    "127.0.0.1",
+    0,
+  );
+  await withPatternFile(40, async (file, size) => {
+    const order: string[] = [];
+    const client = new RecordingProtocol();
+    client.dataReceived = (data) => order.push(`data ${new TextDecoder().decode(data)}`);
+    const [transport] = await loop.createConnection(
+      () => client,
+      "127.0.0.1",
+      (server.sockets[0].addr as Deno.NetAddr).port,
+    );
+    await until(() => peers[0]?.transport != null, "accept");
+    const peer = peers[0].transport as Transport;
+    peer.pauseReading();
+    const sending = loop.sendfile(transport, file);
+    peer.write(new TextEncoder().encode("ping"));
+    await until(() => peer.getWriteBufferSize() === 0, "the ping to leave");
+    await until(() => transport.getWriteBufferSize() > 0, "sendfile to back up");
+    assertEquals(transport.isReading(), false, "reading is paused during sendfile");
+    peer.resumeReading();
+    const sent = await withTimeout(sending, WAIT_MS, "sendfile");
+    order.push("returned");
+    assertEquals(sent, size);
+    assertEquals(transport.isReading(), true, "reading resumes when it returns");
+    await until(() => order.length === 2, "the ping");
+    assertEquals(order, ["returned", "data ping"]);
+    transport.close();
+    await withTimeout(peers[0].lost.promise, WAIT_MS, "the server's connectionLost");
+    assertEquals(peers[0].count, size);
   });
   await shutdown(server);
 });

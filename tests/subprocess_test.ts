@@ -88,6 +88,39 @@ Deno.test("subprocess: full callback trace of a child writing stdout and stderr,
   transport.close();
 });
 
+Deno.test("subprocess: no callback but connectionMade runs before the awaiting code resumes", async () => {
+  const starts: [string, () => Promise<[SubprocessTransport, Recorder]>][] = [
+    ["true", () => loop.subprocessExec(() => new Recorder(), "true")],
+    ["sh exit 3", () => loop.subprocessExec(() => new Recorder(), "sh", ["-c", "echo x; exit 3"])],
+    ["shell", () => shell("echo x >&2; exit 0")],
+    ["true, stderr=STDOUT", () =>
+      loop.subprocessExec(() => new Recorder(), "true", [], {
+        stderr: STDOUT,
+      })],
+    [
+      "sh exit 3, stderr=STDOUT",
+      () =>
+        loop.subprocessExec(() => new Recorder(), "sh", ["-c", "echo x; exit 3"], {
+          stderr: STDOUT,
+        }),
+    ],
+    ["true, stdin closed", () =>
+      loop.subprocessExec(() => new Recorder(), "true", [], {
+        stdin: DEVNULL,
+      })],
+  ];
+  for (const [name, start] of starts) {
+    for (let i = 0; i < 25; i++) {
+      const [transport, protocol] = await start();
+      protocol.trace.push("resumed");
+      await withTimeout(protocol.lost.promise, WAIT_MS, `${name}: connectionLost`);
+      assertEquals(protocol.trace.slice(0, 2), ["connectionMade", "resumed"], `${name} #${i}`);
+      assertEquals(protocol.trace.filter((line) => line === "processExited").length, 1);
+      transport.close();
+    }
+  }
+});
+
 Deno.test("subprocess: return codes after exit, SIGKILL, SIGTERM and sendSignal", async () => {
   const cases: [string, (t: SubprocessTransport) => void, number][] = [
     ["exit 0", () => {}, 0],

@@ -185,7 +185,7 @@ export class UdpTransport extends DatagramTransport {
     const peer = this.#peer!;
     const given = this.#peerAsGiven;
     if (port === peer[1] && (host === peer[0] || (given !== null && host === given[0]))) return;
-    throw new TypeError(
+    throw new RangeError(
       `sendto: 'addr' must be omitted or the remote address [${peer[0]}, ${peer[1]}] ` +
         `of this connected endpoint, got [${host}, ${port}]`,
     );

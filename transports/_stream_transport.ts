@@ -24,6 +24,16 @@ export interface StreamProtocol {
   bufferUpdated?(nbytes: number): void;
 }
 
+/** The write side of a stream transport while `sendfile` holds it. */
+export interface WriteReservation {
+  /** Appends to the write buffer, as `write()` would without the reservation. */
+  write(data: Uint8Array): void;
+  /** Resolves when the write buffer is empty or the transport is torn down. */
+  drained(): Promise<void>;
+  /** Gives the write side back to the user. */
+  release(): void;
+}
+
 /** Which directions a stream transport carries. */
 export type StreamMode = "duplex" | "read" | "write";
 
@@ -90,6 +100,8 @@ export class StreamTransport extends Transport {
   #paused = false;
   #eofReceived = false;
   #eofWritten = false;
+  /** `sendfile` holds the write side (asyncio's `_empty_waiter`): the user's writes throw. */
+  #writesReserved = false;
 
   #reader: Promise<void> | null = null;
   #held: HeldRead | null = null;
@@ -197,7 +209,9 @@ export class StreamTransport extends Transport {
         if (held !== null) {
           this.#held = null;
           ({ buffer, count, target } = held);
-          await undefined; // resumeReading() never calls back synchronously
+          // Delivered on a later loop turn, as asyncio's reader callback: never inside
+          // resumeReading(), and after the code that resumed runs on (sendfile's caller).
+          await new Promise<void>((resolve) => this.#loop.callSoon(resolve));
         } else {
           target = this.#buffered ? "protocol" : this.#channel.readOwned ? "owned" : "slab";
           try {
@@ -351,6 +365,7 @@ export class StreamTransport extends Transport {
       throw new TypeError("writelines: 'chunks' must be an iterable of Uint8Array");
     }
     if (this.#eofWritten) throw new InvalidStateError("writelines: cannot write after writeEof()");
+    this.#checkNotReserved("writelines");
     const all = Array.from(
       chunks,
       (chunk, i) => this.#checkWrite(chunk, `writelines: 'chunks[${i}]'`),
@@ -366,6 +381,7 @@ export class StreamTransport extends Transport {
         "writeEof: this transport cannot half-close (TLS has no half-close)",
       );
     }
+    this.#checkNotReserved("writeEof");
     if (this.#closing || this.#eofWritten) return;
     this.#eofWritten = true;
     if (this.#mode === "write") this.close();
@@ -376,7 +392,37 @@ export class StreamTransport extends Transport {
     if (this.#mode === "read") throw new TypeError("write: this is a read-only transport");
     const bytes = asBytes(data, what);
     if (this.#eofWritten) throw new InvalidStateError("write: cannot write after writeEof()");
+    this.#checkNotReserved("write");
     return bytes;
+  }
+
+  #checkNotReserved(method: string): void {
+    if (this.#writesReserved) throw new InvalidStateError(`${method}: sendfile is in progress`);
+  }
+
+  /**
+   * Gives the write side to `sendfile` until `release()`: meanwhile the
+   * user's `write`, `writelines` and `writeEof` throw, so no byte lands in
+   * the middle of the file's.
+   *
+   * @throws {TypeError} on a read-only transport
+   * @throws {InvalidStateError} if another `sendfile` holds it
+   */
+  reserveWrites(): WriteReservation {
+    if (this.#mode === "read") throw new TypeError("sendfile: this is a read-only transport");
+    this.#checkNotReserved("sendfile");
+    this.#writesReserved = true;
+    return {
+      write: (data) => {
+        if (this.#closing || data.length === 0) return;
+        this.#append(data);
+        this.#startFlush();
+      },
+      drained: async () => {
+        while (this.#writer !== null && !this.#lost) await this.#writer;
+      },
+      release: () => this.#writesReserved = false,
+    };
   }
 
   /** Copies `bytes` into the write buffer: the caller may reuse its array at once. */

@@ -77,6 +77,11 @@ export class ChildProcessTransport extends SubprocessTransport {
   #stdinBroken = false;
   /** The first callback error, which `connectionLost` receives. */
   #error: Error | null = null;
+  /**
+   * Callbacks (but flow control) held from `start()` until a later loop turn,
+   * as asyncio's `_pending_calls`: none runs before the creating promise's awaiter.
+   */
+  #pendingCalls: (() => void)[] | null = [];
 
   constructor(
     loop: EventLoop,
@@ -99,10 +104,11 @@ export class ChildProcessTransport extends SubprocessTransport {
     this.#openPipes++;
     const forward: StreamProtocol = fd === 0
       ? {
-        pauseWriting: () => this.#call("pauseWriting"),
-        resumeWriting: () => this.#call("resumeWriting"),
+        // Direct, as asyncio's WriteSubprocessPipeProto: flow control is never held.
+        pauseWriting: () => this.#invoke("pauseWriting"),
+        resumeWriting: () => this.#invoke("resumeWriting"),
       }
-      : { dataReceived: (data) => this.#pipeDataReceived(fd, data) };
+      : { dataReceived: (data) => this.#call("pipeDataReceived", fd, data) };
     return new StreamTransport({
       loop: this.#loop,
       channel,
@@ -114,15 +120,22 @@ export class ChildProcessTransport extends SubprocessTransport {
   }
 
   /**
-   * Calls `connectionMade`, starts the pipes and watches for the exit. If
-   * `connectionMade` throws, the transport closes (killing the child) and the
-   * error is returned.
+   * Calls `connectionMade`, starts the pipes and watches for the exit. Other
+   * callbacks wait for a later loop turn, so the code awaiting the transport
+   * runs first. If `connectionMade` throws, the transport closes (killing the
+   * child) and the error is returned.
    */
   start(): Error | null {
-    this.#call("connectionMade", this);
+    this.#invoke("connectionMade", this);
     const failure = this.#error;
     for (const pipe of this.#pipes) pipe?.start();
     this.#child.status.then((status) => this.#processExited(status));
+    this.#loop.callSoon(() => {
+      // Calls queued meanwhile join the end, so the order stays as they happened.
+      const pending = this.#pendingCalls!;
+      for (let i = 0; i < pending.length; i++) pending[i]();
+      this.#pendingCalls = null;
+    });
     return failure;
   }
 
@@ -198,14 +211,6 @@ export class ChildProcessTransport extends SubprocessTransport {
 
   // Events
 
-  #pipeDataReceived(fd: number, data: Uint8Array): void {
-    try {
-      this.#protocol.pipeDataReceived?.(fd, data);
-    } catch (err) {
-      this.#fatalError(err, "Fatal error: protocol.pipeDataReceived() call failed.");
-    }
-  }
-
   #pipeLost(fd: number, exc: Error | null): void {
     this.#openPipes--;
     if (fd === 0 && this.#stdinBroken && exc === null) {
@@ -234,8 +239,17 @@ export class ChildProcessTransport extends SubprocessTransport {
     this.#call("connectionLost", this.#error);
   }
 
-  /** Calls a protocol callback; one that throws is a fatal error. */
+  /** Calls a protocol callback, or queues it while `start()` holds callbacks. */
   #call<K extends keyof SubprocessProtocolCallbacks>(
+    callback: K,
+    ...args: Parameters<NonNullable<SubprocessProtocolCallbacks[K]>>
+  ): void {
+    if (this.#pendingCalls !== null) {
+      this.#pendingCalls.push(() => this.#invoke(callback, ...args));
+    } else this.#invoke(callback, ...args);
+  }
+
+  #invoke<K extends keyof SubprocessProtocolCallbacks>(
     callback: K,
     ...args: Parameters<NonNullable<SubprocessProtocolCallbacks[K]>>
   ): void {
