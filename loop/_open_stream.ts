@@ -17,7 +17,8 @@ export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, meth
   }
   const protocol = factory();
   if (typeof protocol !== "object" || protocol === null) {
-    throw new TypeError(`${method}: the protocol factory returned ${protocol}, not an object`);
+    const kind = protocol === null ? "null" : typeof protocol;
+    throw new TypeError(`${method}: 'factory' must return a protocol object, got ${kind}`);
   }
   return protocol;
 }
@@ -67,19 +68,20 @@ export function startStream<P extends object>(
   options: OpenStreamOptions = {},
 ): [StreamTransport, P, Error | null] {
   let protocol: P;
+  let transport: StreamTransport;
   try {
     protocol = makeProtocol(factory, method);
+    transport = new StreamTransport({
+      loop,
+      channel,
+      protocol: protocol as StreamProtocol,
+      extra,
+      ...options,
+    });
   } catch (err) {
     channel.close();
     throw err;
   }
-  const transport = new StreamTransport({
-    loop,
-    channel,
-    protocol: protocol as StreamProtocol,
-    extra,
-    ...options,
-  });
   return [transport, protocol, transport.start()];
 }
 
