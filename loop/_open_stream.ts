@@ -18,7 +18,9 @@ export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, meth
   const protocol = factory();
   if (typeof protocol !== "object" || protocol === null) {
     const kind = protocol === null ? "null" : typeof protocol;
-    throw new TypeError(`${method}: 'factory' must return a protocol object, got ${kind}`);
+    throw new TypeError(
+      `${method}: the protocol factory ('factory') returned ${kind}, not an object`,
+    );
   }
   return protocol;
 }
