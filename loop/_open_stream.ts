@@ -19,7 +19,7 @@ export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, meth
   if (typeof protocol !== "object" || protocol === null) {
     const kind = protocol === null ? "null" : typeof protocol;
     throw new TypeError(
-      `${method}: the protocol factory ('factory') returned ${kind}, not an object`,
+      `${method}: the protocol factory returned ${kind}, not an object ('factory' must make a protocol)`,
     );
   }
   return protocol;

@@ -1,5 +1,7 @@
 /** Bounded waits for tests. */
 
+import { setLongTimeout } from "../loop/_long_timer.ts";
+
 /**
  * Resolves or rejects as `promise` does, or rejects with
  * `Deno.errors.TimedOut` naming `what` after `ms` milliseconds; the timer is
@@ -22,12 +24,12 @@ export function withTimeout<T>(
   if (typeof ms !== "number" || !(ms >= 0)) {
     throw new RangeError(`withTimeout: 'ms' must be a number >= 0, got ${ms}`);
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel = () => {};
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
+    cancel = setLongTimeout(
       () => reject(new Deno.errors.TimedOut(`${what} did not finish within ${ms} ms`)),
       ms,
     );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => cancel());
 }

@@ -20,9 +20,13 @@ export function asBytes(data: unknown, where: string): Uint8Array {
 
 /** Whether `err` is what a peer going away looks like: logged by nobody, as in asyncio. */
 export function isDisconnect(err: unknown): boolean {
-  return err instanceof Deno.errors.ConnectionReset ||
-    err instanceof Deno.errors.BrokenPipe ||
-    err instanceof Deno.errors.ConnectionAborted;
+  try {
+    return err instanceof Deno.errors.ConnectionReset ||
+      err instanceof Deno.errors.BrokenPipe ||
+      err instanceof Deno.errors.ConnectionAborted;
+  } catch {
+    return false; // a Proxy a callback threw, whose getPrototypeOf trap throws
+  }
 }
 
 /**

@@ -158,8 +158,10 @@ export class StreamTransport extends Transport {
     if (typeof protocol !== "object" || protocol === null) {
       throw new TypeError("setProtocol: 'protocol' must be an object");
     }
+    // Read before the swap: a throwing getter leaves the transport as it was.
+    const buffered = typeof (protocol as StreamProtocol).getBuffer === "function";
     this.#protocol = protocol as StreamProtocol;
-    this.#buffered = typeof this.#protocol.getBuffer === "function";
+    this.#buffered = buffered;
   }
 
   getProtocol(): object {
