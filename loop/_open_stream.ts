@@ -9,13 +9,19 @@ import {
   type StreamTransportInit,
 } from "../transports/_stream_transport.ts";
 import type { Address } from "../transports/transport.ts";
+import { toError } from "../transports/_bytes.ts";
 
 /** Calls `factory`, checking that it is a function that makes an object. */
 export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, method: string): P {
   if (typeof factory !== "function") {
     throw new TypeError(`${method}: 'factory' must be a function that makes a protocol`);
   }
-  const protocol = factory();
+  let protocol: P;
+  try {
+    protocol = factory();
+  } catch (err) {
+    throw toError(err);
+  }
   if (typeof protocol !== "object" || protocol === null) {
     const kind = protocol === null ? "null" : typeof protocol;
     throw new TypeError(
@@ -82,7 +88,7 @@ export function startStream<P extends object>(
     });
   } catch (err) {
     channel.close();
-    throw err;
+    throw toError(err);
   }
   return [transport, protocol, transport.start()];
 }
