@@ -1435,3 +1435,20 @@ Deno.test("hostile values: a huge write then small ones keeps every byte in orde
   peer.abort();
   await withTimeout(Promise.all([protocol.lost, peerProtocol.lost]), 5000, "connectionLost");
 });
+
+Deno.test("hostile values: a huge write then a small one does not copy or double the huge one", async () => {
+  const [[transport, protocol], [peer, peerProtocol]] = await createTransportPair(factory, factory);
+  try {
+    const huge = new Uint8Array(64 * 1024 * 1024 + 1).fill(7);
+    transport.write(huge);
+    const before = Deno.memoryUsage().rss;
+    transport.write(new Uint8Array(1));
+    const grown = Deno.memoryUsage().rss - before;
+    assert.ok(grown < 16 * 1024 * 1024, `a 1-byte write grew RSS by ${grown >> 20} MiB`);
+    assertEquals(transport.getWriteBufferSize(), huge.length + 1);
+  } finally {
+    transport.abort();
+    peer.abort();
+    await withTimeout(Promise.all([protocol.lost, peerProtocol.lost]), 5000, "connectionLost");
+  }
+});
