@@ -9,15 +9,24 @@ import {
   type StreamTransportInit,
 } from "../transports/_stream_transport.ts";
 import type { Address } from "../transports/transport.ts";
+import { toError } from "../transports/_bytes.ts";
 
 /** Calls `factory`, checking that it is a function that makes an object. */
 export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, method: string): P {
   if (typeof factory !== "function") {
     throw new TypeError(`${method}: 'factory' must be a function that makes a protocol`);
   }
-  const protocol = factory();
+  let protocol: P;
+  try {
+    protocol = factory();
+  } catch (err) {
+    throw toError(err);
+  }
   if (typeof protocol !== "object" || protocol === null) {
-    throw new TypeError(`${method}: the protocol factory returned ${protocol}, not an object`);
+    const kind = protocol === null ? "null" : typeof protocol;
+    throw new TypeError(
+      `${method}: the protocol factory returned ${kind}, not an object ('factory' must make a protocol)`,
+    );
   }
   return protocol;
 }
@@ -67,19 +76,20 @@ export function startStream<P extends object>(
   options: OpenStreamOptions = {},
 ): [StreamTransport, P, Error | null] {
   let protocol: P;
+  let transport: StreamTransport;
   try {
     protocol = makeProtocol(factory, method);
+    transport = new StreamTransport({
+      loop,
+      channel,
+      protocol: protocol as StreamProtocol,
+      extra,
+      ...options,
+    });
   } catch (err) {
     channel.close();
-    throw err;
+    throw toError(err);
   }
-  const transport = new StreamTransport({
-    loop,
-    channel,
-    protocol: protocol as StreamProtocol,
-    extra,
-    ...options,
-  });
   return [transport, protocol, transport.start()];
 }
 

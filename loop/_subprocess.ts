@@ -230,21 +230,22 @@ export function subprocessExec<P extends object>(
   opts: SubprocessOptions,
 ): Promise<[SubprocessTransport, P]> {
   const method = "subprocessExec";
-  if (typeof program !== "string" && !(program instanceof URL)) {
-    return Promise.reject(
-      new TypeError(`${method}: 'program' must be a string or URL, got ${typeof program}`),
-    );
-  }
-  if (!Array.isArray(args) || !args.every((arg) => typeof arg === "string")) {
-    return Promise.reject(new TypeError(`${method}: 'args' must be an array of strings`));
-  }
+  let argv: string[];
   try {
+    // A copy, checked once: a Proxy or getter cannot change it between the check and the spawn.
+    argv = Array.isArray(args) ? Array.from(args) : [];
+    if (typeof program !== "string" && !(program instanceof URL)) {
+      throw new TypeError(`${method}: 'program' must be a string or URL, got ${typeof program}`);
+    }
+    if (!Array.isArray(args) || !argv.every((arg) => typeof arg === "string")) {
+      throw new TypeError(`${method}: 'args' must be an array of strings`);
+    }
     if (typeof program === "string") checkNoNul(program, method, "program");
-    args.forEach((arg, i) => checkNoNul(arg, method, `args[${i}]`));
+    argv.forEach((arg, i) => checkNoNul(arg, method, `args[${i}]`));
   } catch (err) {
     return Promise.reject(err);
   }
-  return open(loop, factory, method, program, args, opts);
+  return open(loop, factory, method, program, argv, opts);
 }
 
 export function subprocessShell<P extends object>(

@@ -291,6 +291,9 @@ export async function createServer<P extends object>(
   return server;
 }
 
+/** The largest listen backlog: a C int, as CPython's `socket.listen` takes. */
+const MAX_BACKLOG = 2 ** 31 - 1;
+
 function listenAll(
   host: string | string[] | null | undefined,
   port: number | null | undefined,
@@ -307,8 +310,11 @@ function listenAll(
     if (typeof backlog !== "number") {
       throw new TypeError(`${method}: 'backlog' must be a number, got ${typeof backlog}`);
     }
-    if (!Number.isInteger(backlog) || backlog < 1) {
-      throw new RangeError(`${method}: 'backlog' must be a positive integer, got ${backlog}`);
+    // listen(2) takes a C int; the kernel then clamps it to its own maximum (somaxconn).
+    if (!Number.isInteger(backlog) || backlog < 1 || backlog > MAX_BACKLOG) {
+      throw new RangeError(
+        `${method}: 'backlog' must be an integer from 1 to ${MAX_BACKLOG}, got ${backlog}`,
+      );
     }
   }
   const reusePort = opts.reusePort === undefined

@@ -7,6 +7,8 @@
 
 import { Future } from "./future.ts";
 import { Handle, TimerHandle } from "./handles.ts";
+import { setLongTimeout } from "./_long_timer.ts";
+import { toError } from "../transports/_bytes.ts";
 import type { Server } from "./server.ts";
 import {
   connectAcceptedSocket,
@@ -156,14 +158,21 @@ export class EventLoop {
       callback(...args);
     } catch (err) {
       this.callExceptionHandler({
-        message: `Exception in callback ${callback.name || "anonymous"}`,
-        exception: err instanceof Error ? err : new Error(String(err)),
+        message: `Exception in callback ${callbackName(callback)}`,
+        exception: toError(err),
         handle,
       });
     }
   }
 
-  /** Runs `callback(...args)` after `delay` seconds. */
+  /**
+   * Runs `callback(...args)` after `delay` seconds: at the next turn if
+   * `delay <= 0`, never if it is `Infinity` (and then nothing keeps the
+   * process alive for it). A delay of any length waits that long.
+   *
+   * @throws {TypeError} If `delay` is not a number or `callback` not a function.
+   * @throws {RangeError} If `delay` is NaN.
+   */
   callLater<A extends unknown[]>(
     delay: number,
     callback: (...args: A) => void,
@@ -171,15 +180,21 @@ export class EventLoop {
   ): TimerHandle {
     checkSeconds(delay, "callLater", "delay");
     checkCallback(callback, "callLater");
-    const handle = new TimerHandle(this.time() + delay, () => clearTimeout(id));
-    const id = setTimeout(
+    const handle = new TimerHandle(this.time() + delay, () => cancel());
+    const cancel = setLongTimeout(
       () => this.#run(handle, callback as Callback, args),
-      Math.max(0, delay * 1000),
+      delay * 1000,
     );
     return handle;
   }
 
-  /** Runs `callback(...args)` at loop time `when` (seconds, see {@linkcode time}). */
+  /**
+   * Runs `callback(...args)` at loop time `when` (seconds, see
+   * {@linkcode time}); a time in the past runs at the next turn, `Infinity` never.
+   *
+   * @throws {TypeError} If `when` is not a number or `callback` not a function.
+   * @throws {RangeError} If `when` is NaN.
+   */
   callAt<A extends unknown[]>(
     when: number,
     callback: (...args: A) => void,
@@ -217,8 +232,14 @@ export class EventLoop {
     return this.#exceptionHandler;
   }
 
-  /** Reports `context` to the exception handler; a handler that throws is logged. */
+  /**
+   * Reports `context` to the exception handler; a handler that throws (any
+   * value) is logged, never rethrown.
+   *
+   * @throws {TypeError} If `context` is not an object.
+   */
   callExceptionHandler(context: ExceptionContext): void {
+    checkContext(context, "callExceptionHandler");
     const handler = this.#exceptionHandler;
     if (handler === null) return this.defaultExceptionHandler(context);
     try {
@@ -226,18 +247,28 @@ export class EventLoop {
     } catch (err) {
       this.defaultExceptionHandler({
         message: "Unhandled error in exception handler",
-        exception: err instanceof Error ? err : new Error(String(err)),
+        exception: toError(err),
         context,
       });
     }
   }
 
-  /** Logs `context` to the console as an error. */
+  /**
+   * Logs `context` to the console as an error; a context whose values cannot
+   * be printed (throwing getters, Proxies) is logged as best it can be.
+   *
+   * @throws {TypeError} If `context` is not an object.
+   */
   defaultExceptionHandler(context: ExceptionContext): void {
-    const { message, exception, ...rest } = context;
-    const details = Object.entries(rest).map(([key, value]) => `\n  ${key}: ${describe(value)}`);
-    console.error(`${message || "Unhandled exception in event loop"}${details.join("")}`);
-    if (exception !== undefined) console.error(exception);
+    checkContext(context, "defaultExceptionHandler");
+    try {
+      const { message, exception, ...rest } = context;
+      const details = Object.entries(rest).map(([key, value]) => `\n  ${key}: ${describe(value)}`);
+      console.error(`${message || "Unhandled exception in event loop"}${details.join("")}`);
+      if (exception !== undefined) console.error(exception);
+    } catch {
+      console.error("Unhandled exception in event loop (its context could not be printed)");
+    }
   }
 
   // Streams
@@ -394,10 +425,29 @@ function checkSeconds(value: unknown, method: string, name: string): void {
   if (Number.isNaN(value)) throw new RangeError(`${method}: '${name}' is NaN`);
 }
 
+function checkContext(context: unknown, method: string): void {
+  if (typeof context !== "object" || context === null) {
+    throw new TypeError(
+      `${method}: 'context' must be an object, got ${context === null ? "null" : typeof context}`,
+    );
+  }
+}
+
+function callbackName(callback: Callback): string {
+  try {
+    return typeof callback.name === "string" && callback.name !== "" ? callback.name : "anonymous";
+  } catch {
+    return "anonymous";
+  }
+}
+
 function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === "object") return value.constructor?.name ?? "object";
-  return String(value);
+  try {
+    if (typeof value === "object" && value !== null) return value.constructor?.name ?? "object";
+    return String(value);
+  } catch {
+    return typeof value;
+  }
 }
 
 let runningLoop: EventLoop | undefined;

@@ -1,12 +1,12 @@
 /** Bounded waits for tests. */
 
-import { abortable } from "@std/async/abortable";
+import { setLongTimeout } from "../loop/_long_timer.ts";
 
 /**
  * Resolves or rejects as `promise` does, or rejects with
- * `Deno.errors.TimedOut` naming `what` after `ms` milliseconds. The bound is
- * an `AbortSignal.timeout`, which holds the process only while the wait is
- * pending, so Deno's test sanitizers stay quiet. Wrap every wait of a test in
+ * `Deno.errors.TimedOut` naming `what` after `ms` milliseconds. The timer is
+ * cleared either way, so Deno's test sanitizers stay quiet, and any length
+ * works (`Infinity`: no bound). Wrap every wait of a test in
  * it, so a bug fails the test instead of hanging it.
  *
  * @param promise What to wait for.
@@ -31,12 +31,12 @@ export function withTimeout<T>(
   if (typeof ms !== "number" || !(ms >= 0)) {
     throw new RangeError(`withTimeout: 'ms' must be a number >= 0, got ${ms}`);
   }
-  if (ms >= Number.MAX_SAFE_INTEGER) return Promise.resolve(promise);
-  const signal = AbortSignal.timeout(ms);
-  return abortable(Promise.resolve(promise), signal).catch((err) => {
-    if (err === signal.reason) {
-      throw new Deno.errors.TimedOut(`${what} did not finish within ${ms} ms`);
-    }
-    throw err;
+  let cancel = () => {};
+  const timeout = new Promise<never>((_, reject) => {
+    cancel = setLongTimeout(
+      () => reject(new Deno.errors.TimedOut(`${what} did not finish within ${ms} ms`)),
+      ms,
+    );
   });
+  return Promise.race([promise, timeout]).finally(() => cancel());
 }

@@ -9,11 +9,22 @@
  * `startTls` on open transports).
  */
 
-import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
+import { stub } from "@std/testing/mock";
+import { FakeTime } from "@std/testing/time";
+import fc from "fast-check";
 import {
   DatagramProtocol,
   type DatagramTransport,
   DEVNULL,
+  type ExceptionContext,
   getRunningLoop,
   InvalidStateError,
   run,
@@ -31,6 +42,13 @@ import {
 
 const loop = getRunningLoop();
 const noop = () => {};
+
+/** A `Uint8Array` whose buffer was transferred away: it reads as empty. */
+function detachedView(): Uint8Array {
+  const view = new Uint8Array(8);
+  view.buffer.transfer();
+  return view;
+}
 const factory = () => new RecordingProtocol();
 
 type ErrorClass = new (...args: never[]) => Error;
@@ -159,6 +177,20 @@ const CASES: Case[] = [
     error: RangeError,
     names: "'when'",
     run: () => loop.callAt(NaN, noop),
+  },
+  {
+    call: "callExceptionHandler",
+    input: "undefined",
+    error: TypeError,
+    names: "'context'",
+    run: () => loop.callExceptionHandler(undefined as never),
+  },
+  {
+    call: "write",
+    input: "a view of a detached ArrayBuffer",
+    error: TypeError,
+    names: "'data'",
+    run: (t) => t.write(detachedView()),
   },
   {
     call: "setExceptionHandler",
@@ -376,6 +408,28 @@ const LOOP_CASES: Case[] = [
     error: RangeError,
     names: "'backlog'",
     run: () => loop.createServer(factory, "127.0.0.1", 0, { backlog: 0 }),
+  },
+  {
+    call: "createServer",
+    input: "backlog 1e308",
+    error: RangeError,
+    names: "'backlog'",
+    run: () => loop.createServer(factory, "127.0.0.1", 0, { backlog: 1e308 }),
+  },
+  {
+    call: "createServer",
+    input: "backlog 2^31",
+    error: RangeError,
+    names: "'backlog'",
+    run: () => loop.createServer(factory, "127.0.0.1", 0, { backlog: 2 ** 31 }),
+  },
+  {
+    call: "createDatagramEndpoint",
+    input: "a factory that returns a Symbol",
+    error: TypeError,
+    names: "'factory'",
+    run: () =>
+      loop.createDatagramEndpoint(() => Symbol("p") as never, { localAddr: ["127.0.0.1", 0] }),
   },
   {
     call: "createServer",
@@ -753,6 +807,7 @@ const ENDPOINT_CASES: EndpointCase[] = [
     ["data null", TypeError, "'data'", null, ["127.0.0.1", 9]],
     ["data a number array", TypeError, "'data'", [1, 2], ["127.0.0.1", 9]],
     ["addr missing", TypeError, "'addr'", BYTES, undefined],
+    ["data a detached view", TypeError, "'data'", detachedView(), ["127.0.0.1", 9]],
     ["addr a string", TypeError, "'addr'", BYTES, "127.0.0.1:9"],
     ["addr one item", TypeError, "'addr'", BYTES, ["127.0.0.1"]],
     ["addr port 0", RangeError, "'addr[1]'", BYTES, ["127.0.0.1", 0]],
@@ -1047,4 +1102,354 @@ Deno.test("bad input: a closed server refuses startServing and serveForever", as
   await withTimeout(server.waitClosed(), 5000, "server.waitClosed()");
   await assertRejects(() => server.startServing(), InvalidStateError);
   await assertRejects(() => server.serveForever(), InvalidStateError);
+});
+
+// Hostile values: what a careless or malicious caller throws or passes.
+
+/** Values a callback may throw that are not `Error`s, the hostile ones included. */
+const thrownArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.anything(),
+  fc.constantFrom<unknown>(
+    undefined,
+    null,
+    Symbol("thrown"),
+    Object.create(null),
+    {
+      toString: () => {
+        throw new Error("toString throws");
+      },
+    },
+    {
+      [Symbol.toPrimitive]: () => {
+        throw new Error("toPrimitive throws");
+      },
+    },
+    new Proxy({}, {
+      get: () => {
+        throw new Error("get trap throws");
+      },
+      getPrototypeOf: () => {
+        throw new Error("getPrototypeOf trap throws");
+      },
+    }),
+    new Proxy(() => {}, {
+      apply: () => {
+        throw new Error("apply trap throws");
+      },
+    }),
+  ),
+);
+
+/** Records what reaches the exception handler while `body` runs. */
+async function catching(body: (seen: ExceptionContext[]) => Promise<void>): Promise<void> {
+  const seen: ExceptionContext[] = [];
+  const previous = loop.getExceptionHandler();
+  loop.setExceptionHandler((_loop, context) => seen.push(context));
+  try {
+    await body(seen);
+  } finally {
+    loop.setExceptionHandler(previous);
+  }
+}
+
+Deno.test("hostile values: anything a protocol callback throws reaches the exception handler and ends only its transport", async () => {
+  await catching(async (seen) => {
+    await fc.assert(
+      fc.asyncProperty(
+        thrownArb,
+        fc.constantFrom("dataReceived", "eofReceived"),
+        async (value, where) => {
+          seen.length = 0;
+          const thrower = () => new RecordingProtocol();
+          const [[transport, protocol], [peer, peerProtocol]] = await createTransportPair(
+            thrower,
+            factory,
+          );
+          (protocol as unknown as Record<string, () => void>)[where] = () => {
+            throw value;
+          };
+          if (where === "dataReceived") peer.write(new Uint8Array([1]));
+          else peer.writeEof();
+          const exc = await withTimeout(protocol.lost, 5000, "connectionLost");
+          assertInstanceOf(exc, Error);
+          assertEquals(seen.length, 1);
+          assertStrictEquals(seen[0].exception, exc);
+          assertStrictEquals(seen[0].transport, transport);
+          peer.abort();
+          await withTimeout(peerProtocol.lost, 5000, "the peer's connectionLost");
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
+Deno.test("hostile values: a server survives a connection whose protocol throws a hostile value", async () => {
+  await catching(async (seen) => {
+    const hostile = [Object.create(null), Symbol("s"), undefined, {
+      toString: () => {
+        throw new Error("toString throws");
+      },
+    }];
+    let made = 0;
+    const server = await loop.createServer(
+      () => {
+        const value = hostile[made++ % hostile.length];
+        const protocol = new RecordingProtocol();
+        protocol.dataReceived = (data: Uint8Array) => {
+          if (data[0] === 1) throw value;
+          protocol.transport?.write(data);
+        };
+        return protocol;
+      },
+      "127.0.0.1",
+      0,
+    );
+    const port = (server.sockets[0].addr as Deno.NetAddr).port;
+    const healthy = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      for (let i = 0; i < hostile.length; i++) {
+        const victim = await Deno.connect({ hostname: "127.0.0.1", port });
+        await victim.write(new Uint8Array([1]));
+        assertEquals(await victim.read(new Uint8Array(4)), null, "the victim sees EOF");
+        victim.close();
+      }
+      await healthy.write(new Uint8Array([2]));
+      const reply = new Uint8Array(4);
+      assertEquals(await healthy.read(reply), 1, "the other connection still echoes");
+      assertEquals(seen.length, hostile.length);
+      for (const context of seen) assertInstanceOf(context.exception, Error);
+    } finally {
+      healthy.close();
+      server.close();
+      server.closeClients();
+      await withTimeout(server.waitClosed(), 5000, "server.waitClosed()");
+    }
+  });
+});
+
+Deno.test("hostile values: a scheduled callback that throws anything is reported and the loop goes on", async () => {
+  await catching(async (seen) => {
+    await fc.assert(
+      fc.asyncProperty(thrownArb, async (value) => {
+        seen.length = 0;
+        const after = Promise.withResolvers<void>();
+        const handle = loop.callSoon(() => {
+          throw value;
+        });
+        loop.callSoon(() => after.resolve());
+        await withTimeout(after.promise, 5000, "the next callback");
+        assertEquals(seen.length, 1);
+        assertInstanceOf(seen[0].exception, Error);
+        assertStrictEquals(seen[0].handle, handle);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+Deno.test("hostile values: an exception handler that throws anything is logged, never rethrown", () => {
+  const errors = stub(console, "error");
+  try {
+    for (const value of [Object.create(null), Symbol("h"), undefined]) {
+      loop.setExceptionHandler(() => {
+        throw value;
+      });
+      loop.callExceptionHandler({ message: "report" });
+    }
+    const hostileContext = {
+      message: "m",
+      detail: new Proxy({}, {
+        get: () => {
+          throw 1;
+        },
+      }),
+    };
+    loop.setExceptionHandler(null);
+    loop.callExceptionHandler(hostileContext);
+    assert(errors.calls.length >= 4, "each report was logged");
+  } finally {
+    errors.restore();
+    loop.setExceptionHandler(null);
+  }
+});
+
+Deno.test("hostile values: a protocol whose getBuffer is a throwing getter or a Proxy closes the socket", async () => {
+  const throwingGetter = () =>
+    Object.defineProperty(new RecordingProtocol(), "getBuffer", {
+      get() {
+        throw new Error("getBuffer getter throws");
+      },
+    });
+  const hostileProxy = () =>
+    new Proxy({}, {
+      get: () => {
+        throw new Error("every property throws");
+      },
+    });
+  for (const make of [throwingGetter, hostileProxy]) {
+    // Server side: the accepted socket is closed; the raw client sees EOF or a reset.
+    await catching(async (seen) => {
+      const server = await loop.createServer(make, "127.0.0.1", 0);
+      const port = (server.sockets[0].addr as Deno.NetAddr).port;
+      const client = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        const ended = client.read(new Uint8Array(4)).catch((err) => err);
+        const result = await withTimeout(ended, 5000, "the server closing the socket");
+        assert(
+          result === null || result instanceof Deno.errors.ConnectionReset,
+          `the client sees EOF or a reset, got ${result}`,
+        );
+        assertEquals(seen.length, 1, "the failure was reported");
+      } finally {
+        client.close();
+        server.close();
+        await withTimeout(server.waitClosed(), 5000, "server.waitClosed()");
+      }
+    });
+    // Client side: createConnection rejects and the connection is closed.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const accepted = listener.accept();
+      await assertRejects(() => loop.createConnection(make, "127.0.0.1", listener.addr.port));
+      const conn = await accepted;
+      const result = await withTimeout(
+        conn.read(new Uint8Array(4)).catch((err) => err),
+        5000,
+        "the client closing the socket",
+      );
+      conn.close();
+      assert(result === null || result instanceof Deno.errors.ConnectionReset);
+    } finally {
+      listener.close();
+    }
+  }
+});
+
+Deno.test("hostile values: Proxies as program and args make subprocessExec reject, never throw", async () => {
+  const trap = () => {
+    throw new Error("trap");
+  };
+  const hostile = new Proxy({}, { get: trap, getPrototypeOf: trap, has: trap, ownKeys: trap });
+  const hostileArgs = new Proxy([] as string[], { get: trap });
+  for (const [program, args] of [[hostile, []], ["true", hostileArgs], ["true", hostile]]) {
+    let result: unknown;
+    try {
+      result = loop.subprocessExec(factory as never, program as never, args as never);
+    } catch (err) {
+      throw new Error(`subprocessExec threw synchronously: ${err}`);
+    }
+    assertInstanceOf(result, Promise);
+    await assertRejects(() => result as Promise<unknown>);
+  }
+});
+
+/** Delays across the whole number line, as asyncio's `call_later` takes them. */
+const delayArb: fc.Arbitrary<number> = fc.oneof(
+  fc.constantFrom(0, -0, -1, -Infinity, 1e-9, 5e-324, 0.001, 2 ** 31 / 1000, 1e7),
+  fc.double({ min: -1e6, max: 1e8, noNaN: true }),
+);
+
+Deno.test("hostile values: callLater waits as long as asked, over the whole number line", async () => {
+  await fc.assert(
+    fc.asyncProperty(delayArb, async (delay) => {
+      using time = new FakeTime();
+      let fired = false;
+      const handle = loop.callLater(delay, () => {
+        fired = true;
+      });
+      assert(handle.when() - loop.time() <= Math.max(0, delay) + 1);
+      // Timers count whole milliseconds, in Deno as in FakeTime.
+      const ms = Math.floor(Math.max(0, delay * 1000));
+      if (ms >= 2) {
+        await time.tickAsync(ms - 1);
+        assertEquals(fired, false, `callLater(${delay}) fired early`);
+      }
+      await time.tickAsync(2);
+      assertEquals(fired, true, `callLater(${delay}) never fired`);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+Deno.test("hostile values: delays past setTimeout's 2^31 ms limit wait, and Infinity never fires", async () => {
+  using time = new FakeTime();
+  const fired: string[] = [];
+  loop.callLater(1e7, () => fired.push("1e7"));
+  loop.callAt(loop.time() + 1e9, () => fired.push("at 1e9"));
+  loop.callLater(Infinity, () => fired.push("Infinity"));
+  loop.callAt(Infinity, () => fired.push("at Infinity"));
+  await time.tickAsync(2 ** 31);
+  assertEquals(fired, [], "nothing fires at setTimeout's limit");
+  await time.tickAsync(1e10 - 2 ** 31 + 1);
+  assertEquals(fired, ["1e7"]);
+  await time.tickAsync(1e12);
+  assertEquals(fired, ["1e7", "at 1e9"], "Infinity never fires");
+  assertThrows(() => loop.callLater(NaN, noop), RangeError, "'delay'");
+});
+
+Deno.test("hostile values: a long timer prints no warning, and an infinite one does not keep the process alive", async () => {
+  const script = `
+    import { getRunningLoop } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
+    const loop = getRunningLoop();
+    const long = loop.callLater(1e7, () => console.log("fired 1e7"));
+    const at = loop.callAt(loop.time() + 1e9, () => console.log("fired callAt"));
+    loop.callLater(Infinity, () => console.log("fired Infinity"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    long.cancel();
+    at.cancel();
+    console.log("done");
+  `;
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-check", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(new TextDecoder().decode(stderr), "", "no warning");
+  assertEquals(new TextDecoder().decode(stdout), "done\n");
+  assertEquals(code, 0);
+});
+
+Deno.test("hostile values: a huge write then small ones keeps every byte in order", async () => {
+  const [[transport, protocol], [peer, peerProtocol]] = await createTransportPair(factory, factory);
+  const sizes = [3 * 1024 * 1024, 1, 700 * 1024, 5, 2 * 1024 * 1024 + 3, 10];
+  const chunks = sizes.map((size, i) => new Uint8Array(size).fill(i + 1));
+  for (const chunk of chunks) transport.write(chunk);
+  for (const chunk of chunks) chunk.fill(0); // the caller may reuse its arrays at once
+  const total = sizes.reduce((a, b) => a + b, 0);
+  assertEquals(transport.getWriteBufferSize(), total);
+  await withTimeout(
+    (async () => {
+      while (peerProtocol.received.length < total) await new Promise((r) => setTimeout(r, 2));
+    })(),
+    10_000,
+    "every byte",
+  );
+  const received = peerProtocol.received;
+  let offset = 0;
+  sizes.forEach((size, i) => {
+    assertEquals(received[offset], i + 1);
+    assertEquals(received[offset + size - 1], i + 1);
+    offset += size;
+  });
+  transport.abort();
+  peer.abort();
+  await withTimeout(Promise.all([protocol.lost, peerProtocol.lost]), 5000, "connectionLost");
+});
+
+Deno.test("hostile values: a huge write then a small one does not copy or double the huge one", async () => {
+  const [[transport, protocol], [peer, peerProtocol]] = await createTransportPair(factory, factory);
+  try {
+    const huge = new Uint8Array(64 * 1024 * 1024 + 1).fill(7);
+    transport.write(huge);
+    const before = Deno.memoryUsage().rss;
+    transport.write(new Uint8Array(1));
+    const grown = Deno.memoryUsage().rss - before;
+    assert(grown < 16 * 1024 * 1024, `a 1-byte write grew RSS by ${grown >> 20} MiB`);
+    assertEquals(transport.getWriteBufferSize(), huge.length + 1);
+  } finally {
+    transport.abort();
+    peer.abort();
+    await withTimeout(Promise.all([protocol.lost, peerProtocol.lost]), 5000, "connectionLost");
+  }
 });

@@ -755,3 +755,217 @@ Deno.test("test kit: simulatePeerReset mid-write loses the connection with Conne
   assertEquals(await withTimeout(serverProtocol.lost, WAIT_MS, "the peer's connectionLost"), null);
   assertThrows(() => simulatePeerReset(client), TypeError);
 });
+
+// Hostile protocols: whatever a factory returns, the connection ends cleanly.
+
+const CALLBACKS = [
+  "connectionMade",
+  "dataReceived",
+  "eofReceived",
+  "connectionLost",
+  "pauseWriting",
+  "resumeWriting",
+  "getBuffer",
+  "bufferUpdated",
+] as const;
+
+/** Anything a callback may throw, the hostile values included. */
+const thrownArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.anything(),
+  fc.constantFrom<unknown>(
+    undefined,
+    Symbol("thrown"),
+    Object.create(null),
+    {
+      toString() {
+        throw new Error("toString throws");
+      },
+    },
+    new Proxy({}, {
+      get() {
+        throw new Error("get trap throws");
+      },
+      getPrototypeOf() {
+        throw new Error("getPrototypeOf trap throws");
+      },
+    }),
+  ),
+);
+
+/** How one protocol slot misbehaves. */
+const slotArb = fc.oneof(
+  fc.constant({ kind: "absent" as const }),
+  fc.record({ kind: fc.constant("throws" as const), value: thrownArb }),
+  fc.record({ kind: fc.constant("getter throws" as const), value: thrownArb }),
+  fc.record({ kind: fc.constant("not a function" as const), value: fc.anything() }),
+  fc.record({ kind: fc.constant("returns" as const), value: thrownArb }),
+);
+
+type Slot = typeof slotArb extends fc.Arbitrary<infer S> ? S : never;
+
+/** What a hostile factory returns: an object of misbehaving slots, a trapping Proxy, or no object. */
+const hostileArb = fc.oneof(
+  { weight: 4, arbitrary: fc.dictionary(fc.constantFrom(...CALLBACKS), slotArb) },
+  { weight: 1, arbitrary: fc.constant("proxy" as const) },
+  { weight: 1, arbitrary: thrownArb.map((value) => ({ notAnObject: value })) },
+);
+
+function makeHostile(shape: unknown): unknown {
+  if (shape === "proxy") {
+    const trap = () => {
+      throw new Error("trap");
+    };
+    return new Proxy({}, { get: trap, has: trap, getPrototypeOf: trap });
+  }
+  if (typeof shape === "object" && shape !== null && "notAnObject" in shape) {
+    return (shape as { notAnObject: unknown }).notAnObject;
+  }
+  const protocol: Record<string, unknown> = {};
+  for (const [name, slot] of Object.entries(shape as Record<string, Slot>)) {
+    switch (slot.kind) {
+      case "absent":
+        break;
+      case "throws":
+        protocol[name] = () => {
+          throw slot.value;
+        };
+        break;
+      case "getter throws":
+        Object.defineProperty(protocol, name, {
+          get() {
+            throw slot.value;
+          },
+        });
+        break;
+      case "not a function":
+        protocol[name] = slot.value;
+        break;
+      case "returns":
+        protocol[name] = () => slot.value;
+    }
+  }
+  return protocol;
+}
+
+Deno.test("model: a hostile protocol from the factory ends its connection cleanly and spares the others", async () => {
+  const reported: ExceptionContext[] = [];
+  loop.setExceptionHandler((_loop, context) => reported.push(context));
+  const servers: RecordingProtocol[] = [];
+  const server = await loop.createServer(
+    () => {
+      const protocol = new RecordingProtocol();
+      servers.push(protocol);
+      return protocol;
+    },
+    "127.0.0.1",
+    0,
+  );
+  const port = (server.sockets[0].addr as Deno.NetAddr).port;
+  const [bystander, bystanderProtocol] = await loop.createConnection(
+    () => new RecordingProtocol(),
+    "127.0.0.1",
+    port,
+  );
+  try {
+    await fc.assert(
+      fc.asyncProperty(hostileArb, async (shape) => {
+        const before = servers.length;
+        let transport: Transport | null = null;
+        try {
+          [transport] = await withTimeout(
+            loop.createConnection(() => makeHostile(shape) as object, "127.0.0.1", port),
+            WAIT_MS,
+            "createConnection",
+          );
+        } catch (err) {
+          assert(err instanceof Error, "a failure rejects with an Error");
+        }
+        await withTimeout(
+          (async () => {
+            while (servers.length === before) await delay(1);
+          })(),
+          WAIT_MS,
+          "the server's side",
+        );
+        const peer = servers[servers.length - 1];
+        peer.transport?.write(new Uint8Array([1, 2, 3]));
+        peer.transport?.close();
+        await withTimeout(peer.lost, WAIT_MS, "the server's side ends");
+        transport?.abort();
+      }),
+      { numRuns: 60 },
+    );
+    for (const context of reported) assert(context.exception instanceof Error);
+    bystander.write(new Uint8Array([9]));
+    await withTimeout(
+      (async () => {
+        while (servers[0].received.length === 0) await delay(1);
+      })(),
+      WAIT_MS,
+      "the bystander's byte",
+    );
+    assertStrictEquals(bystander.isClosing(), false, "the other connection is unaffected");
+  } finally {
+    loop.setExceptionHandler(null);
+    bystander.abort();
+    await withTimeout(bystanderProtocol.lost, WAIT_MS, "the bystander's end");
+    server.close();
+    server.closeClients();
+    await withTimeout(server.waitClosed(), WAIT_MS, "server.waitClosed()");
+  }
+});
+
+Deno.test("model: hostile options (Proxies, throwing getters, Symbols) make loop methods reject, never throw", async () => {
+  const trap = () => {
+    throw new Error("trap");
+  };
+  // Built inside the property: fast-check itself would trip on a trapping Proxy.
+  const optionArb = fc.oneof(
+    fc.constant(() => new Proxy({}, { get: trap, has: trap, ownKeys: trap, getPrototypeOf: trap })),
+    fc.constantFrom("ssl", "backlog", "localAddr", "sock", "reusePort", "sslHandshakeTimeout").map(
+      (key) => () => Object.defineProperty({}, key, { get: trap, enumerable: true }),
+    ),
+    fc.dictionary(
+      fc.constantFrom("ssl", "backlog", "localAddr", "family", "stdin", "cwd", "env"),
+      fc.oneof(fc.anything(), fc.constant(Symbol("option"))),
+    ),
+  );
+  const calls = [
+    (opts: never) => loop.createConnection(() => ({}), "127.0.0.1", 9, opts),
+    (opts: never) => loop.createServer(() => ({}), "127.0.0.1", 0, opts),
+    (opts: never) => loop.createDatagramEndpoint(() => ({}), opts),
+    (opts: never) => loop.subprocessExec(() => ({}), "true", [], opts),
+  ];
+  await fc.assert(
+    fc.asyncProperty(optionArb, fc.nat(calls.length - 1), async (options, which) => {
+      const opts = typeof options === "function" ? options() : options;
+      let result: unknown;
+      try {
+        result = calls[which](opts as never);
+      } catch (err) {
+        throw new Error(`a loop method threw synchronously: ${err}`);
+      }
+      assert(result instanceof Promise);
+      const outcome = await withTimeout(
+        result.then((value) => value, (err) => err),
+        WAIT_MS,
+        "the loop method",
+      );
+      // Options that happen to be valid open something: close it again.
+      if (Array.isArray(outcome)) {
+        const [transport] = outcome as [Transport];
+        const lost = Promise.withResolvers<void>();
+        transport.setProtocol({ connectionLost: () => lost.resolve() });
+        transport.close();
+        await withTimeout(lost.promise, WAIT_MS, "connectionLost");
+      } else if (outcome instanceof Object && "close" in outcome && "waitClosed" in outcome) {
+        const server = outcome as Server;
+        server.close();
+        await server.waitClosed();
+      } else {
+        assert(outcome instanceof Error, `rejected with an Error, got ${String(outcome)}`);
+      }
+    }),
+    { numRuns: 80 },
+  );
+});

@@ -62,7 +62,12 @@ const MIN_READ_SIZE = 16 * 1024;
 const SLAB_READS = 2;
 /** Reads smaller than this are copied out, so the slab space is reused and not pinned. */
 const COPY_BELOW = 16 * 1024;
-/** A written-out write buffer larger than this is dropped rather than kept for reuse. */
+/**
+ * The most the coalescing write buffer grows to, and the largest written-out
+ * one kept for reuse. Writes past it are queued as their own exact-size
+ * copies: a huge write followed by a small one must not double (and copy)
+ * the huge buffer.
+ */
 const MAX_RETAINED_WRITE_BUFFER = 1024 * 1024;
 const MIN_WRITE_BUFFER = 16 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -111,6 +116,8 @@ export class StreamTransport extends Transport {
   #readView: Uint8Array | null = null;
   #readSize = MIN_READ_SIZE;
 
+  /** Buffered bytes older than `#fill`'s, each chunk sent as is, in order, before it. */
+  #queued: Uint8Array[] = [];
   /** Writes are appended here, then sent from here by `#flush`. */
   #fill: Uint8Array = EMPTY;
   #fillLength = 0;
@@ -163,8 +170,10 @@ export class StreamTransport extends Transport {
     if (typeof protocol !== "object" || protocol === null) {
       throw new TypeError("setProtocol: 'protocol' must be an object");
     }
+    // Read before the swap: a throwing getter leaves the transport as it was.
+    const buffered = typeof (protocol as StreamProtocol).getBuffer === "function";
     this.#protocol = protocol as StreamProtocol;
-    this.#buffered = typeof this.#protocol.getBuffer === "function";
+    this.#buffered = buffered;
   }
 
   getProtocol(): object {
@@ -372,7 +381,7 @@ export class StreamTransport extends Transport {
     );
     if (this.#closing) return;
     for (const bytes of all) this.#append(bytes);
-    if (this.#fillLength > 0) this.#startFlush();
+    if (this.#bufferSize > 0) this.#startFlush();
   }
 
   writeEof(): void {
@@ -427,15 +436,30 @@ export class StreamTransport extends Transport {
 
   /** Copies `bytes` into the write buffer: the caller may reuse its array at once. */
   #append(bytes: Uint8Array): void {
+    this.#bufferSize += bytes.length;
     const length = this.#fillLength + bytes.length;
     if (length > this.#fill.length) {
-      const grown = new Uint8Array(Math.max(length, 2 * this.#fill.length, MIN_WRITE_BUFFER));
+      if (length > MAX_RETAINED_WRITE_BUFFER) {
+        if (this.#fillLength > 0) this.#queued.push(this.#fill.subarray(0, this.#fillLength));
+        this.#fill = EMPTY;
+        this.#fillLength = 0;
+        if (bytes.length > MAX_RETAINED_WRITE_BUFFER / 2) {
+          this.#queued.push(bytes.slice());
+          return;
+        }
+      }
+      const grown = new Uint8Array(
+        Math.max(
+          this.#fillLength + bytes.length,
+          Math.min(2 * this.#fill.length, MAX_RETAINED_WRITE_BUFFER),
+          MIN_WRITE_BUFFER,
+        ),
+      );
       grown.set(this.#fill.subarray(0, this.#fillLength));
       this.#fill = grown;
     }
     this.#fill.set(bytes, this.#fillLength);
-    this.#fillLength = length;
-    this.#bufferSize += bytes.length;
+    this.#fillLength += bytes.length;
   }
 
   #startFlush(): void {
@@ -451,12 +475,16 @@ export class StreamTransport extends Transport {
   async #flush(): Promise<void> {
     await undefined; // coalesce the writes of the current callback into one send
     try {
-      while (this.#fillLength > 0) {
-        const full = this.#fill;
-        const out = full.subarray(0, this.#fillLength);
-        this.#fill = this.#spare ?? EMPTY;
-        this.#fillLength = 0;
-        this.#spare = null;
+      while (this.#queued.length > 0 || this.#fillLength > 0) {
+        let out = this.#queued.shift();
+        let full: Uint8Array | null = null;
+        if (out === undefined) {
+          full = this.#fill;
+          out = full.subarray(0, this.#fillLength);
+          this.#fill = this.#spare ?? EMPTY;
+          this.#fillLength = 0;
+          this.#spare = null;
+        }
         for (let sent = 0; sent < out.length;) {
           const n = await this.#channel.write(sent === 0 ? out : out.subarray(sent));
           if (this.#lost) return;
@@ -464,7 +492,7 @@ export class StreamTransport extends Transport {
           this.#bufferSize -= n;
           this.#flow.maybeResume(this.#bufferSize);
         }
-        if (full.length <= MAX_RETAINED_WRITE_BUFFER) this.#spare = full;
+        if (full !== null && full.length <= MAX_RETAINED_WRITE_BUFFER) this.#spare = full;
       }
     } catch (err) {
       if (!this.#lost) this.#fatalError(err, "Fatal write error on stream transport");
@@ -507,6 +535,7 @@ export class StreamTransport extends Transport {
     this.#lost = true;
     const held = this.#held;
     this.#held = null;
+    this.#queued = [];
     this.#fill = EMPTY;
     this.#spare = null;
     this.#onLost?.(this, null);
@@ -542,6 +571,7 @@ export class StreamTransport extends Transport {
     this.#lost = true;
     this.#closing = true;
     this.#held = null;
+    this.#queued = [];
     this.#fill = EMPTY;
     this.#spare = null;
     this.#fillLength = 0;
