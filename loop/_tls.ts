@@ -10,11 +10,11 @@ import {
 } from "node:tls";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import type { EventLoop } from "./event_loop.ts";
-import { InvalidStateError } from "./errors.ts";
-import { checkBoolean, checkHost, checkOptions, checkSeconds } from "./_validate.ts";
+import { InvalidStateError } from "../errors.ts";
+import { checkBoolean, checkHost, checkOptions, checkSeconds } from "../_util/validate.ts";
 import type { ByteChannel } from "../transports/_channel.ts";
 import { ChannelDuplex } from "../transports/_channel_duplex.ts";
-import { ConnChannel } from "../transports/_conn_channel.ts";
+import { ConnChannel } from "../transports/_ops_channel.ts";
 import { NodeSocketChannel, toDenoError } from "../transports/_node_socket_channel.ts";
 import { PrefixedChannel } from "../transports/_tls_prefixed_channel.ts";
 import { StreamTransport } from "../transports/_stream_transport.ts";

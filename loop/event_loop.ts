@@ -15,23 +15,23 @@ import {
   type CreateConnectionOptions,
   createServer,
   type CreateServerOptions,
-} from "./_tcp.ts";
+} from "./endpoints/tcp.ts";
 import {
   createUnixConnection,
   type CreateUnixConnectionOptions,
   createUnixServer,
   type CreateUnixServerOptions,
-} from "./_unix.ts";
+} from "./endpoints/unix.ts";
 import {
   startTls,
   type StartTlsOptions,
   type TlsClientOptions,
   type TlsServerOptions,
 } from "./_tls.ts";
-import { sendfile, type SendfileOptions } from "./_sendfile.ts";
-import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from "./_datagram.ts";
-import { subprocessExec, type SubprocessOptions, subprocessShell } from "./_subprocess.ts";
-import { connectReadPipe, connectWritePipe, type ReadPipe, type WritePipe } from "./_pipes.ts";
+import { sendfile, type SendfileOptions } from "./endpoints/sendfile.ts";
+import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from "./endpoints/datagram.ts";
+import { subprocessExec, type SubprocessOptions, subprocessShell } from "./endpoints/subprocess.ts";
+import { connectReadPipe, connectWritePipe, type ReadPipe, type WritePipe } from "./endpoints/pipes.ts";
 import type {
   DatagramTransport,
   ReadTransport,

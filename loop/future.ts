@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CancelledError, InvalidStateError } from "./errors.ts";
+import { CancelledError, InvalidStateError } from "../errors.ts";
 import { getRunningLoop } from "./event_loop.ts";
 import type { EventLoop } from "./event_loop.ts";
 

@@ -5,9 +5,9 @@
  */
 
 import type { EventLoop } from "./event_loop.ts";
-import { InvalidStateError } from "./errors.ts";
+import { InvalidStateError } from "../errors.ts";
 import type { StreamTransport } from "../transports/_stream_transport.ts";
-import { toError } from "../transports/_bytes.ts";
+import { toError } from "../_util/bytes.ts";
 
 /**
  * Makes the transport for an accepted connection; `onLost` must be called

@@ -1,8 +1,8 @@
 /** The in-memory transport pair of the test kit. */
 
 import { getRunningLoop, type ProtocolFactory } from "../loop/event_loop.ts";
-import { openStream } from "../loop/_open_stream.ts";
-import { StreamsChannel } from "../transports/_streams_channel.ts";
+import { openStream } from "../loop/endpoints/_open_stream.ts";
+import { StreamsChannel } from "../transports/_web_stream_channel.ts";
 import type { Transport } from "../transports/transport.ts";
 import { BytePipe } from "./_byte_pipe.ts";
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { BufferedProtocol, getRunningLoop, type Transport } from "../mod.ts";
 import { StreamTransport } from "../transports/_stream_transport.ts";
-import { StreamsChannel } from "../transports/_streams_channel.ts";
+import { StreamsChannel } from "../transports/_web_stream_channel.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
 import { concat, pattern, rawListener, recordingErrors, until, WAIT_MS } from "./_helpers.ts";
 

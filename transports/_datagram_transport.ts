@@ -6,10 +6,10 @@
 
 import type { RemoteInfo, Socket } from "node:dgram";
 import type { EventLoop } from "../loop/event_loop.ts";
-import { checkHost, checkPort } from "../loop/_validate.ts";
-import { asBytes, toError } from "./_bytes.ts";
+import { checkHost, checkPort } from "../_util/validate.ts";
+import { asBytes, toError } from "../_util/bytes.ts";
 import { WriteFlowControl } from "./_flow_control.ts";
-import { reportToLoop } from "./_report.ts";
+import { reportToLoop } from "../_util/report.ts";
 import { toDenoError } from "./_node_socket_channel.ts";
 import { DatagramTransport, type NetAddress } from "./transport.ts";
 

@@ -1,7 +1,7 @@
 /** Write flow control shared by the stream and datagram transports. */
 
 import type { EventLoop } from "../loop/event_loop.ts";
-import { reportToLoop } from "./_report.ts";
+import { reportToLoop } from "../_util/report.ts";
 
 /** The protocol callbacks flow control calls; a protocol may lack either. */
 export interface FlowControlledProtocol {

@@ -5,11 +5,11 @@
  */
 
 import type { EventLoop } from "../loop/event_loop.ts";
-import { InvalidStateError } from "../loop/errors.ts";
+import { InvalidStateError } from "../errors.ts";
 import type { ByteChannel } from "./_channel.ts";
-import { asBytes, isDisconnect, toError } from "./_bytes.ts";
+import { asBytes, isDisconnect, toError } from "../_util/bytes.ts";
 import { WriteFlowControl } from "./_flow_control.ts";
-import { reportToLoop } from "./_report.ts";
+import { reportToLoop } from "../_util/report.ts";
 import { Transport } from "./transport.ts";
 
 /** The callbacks a stream transport may call; a protocol may have any subset. */

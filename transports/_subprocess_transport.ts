@@ -6,11 +6,11 @@
  */
 
 import type { EventLoop } from "../loop/event_loop.ts";
-import { ProcessLookupError } from "../loop/errors.ts";
-import { StreamsChannel } from "./_streams_channel.ts";
+import { ProcessLookupError } from "../errors.ts";
+import { StreamsChannel } from "./_web_stream_channel.ts";
 import { type StreamProtocol, StreamTransport } from "./_stream_transport.ts";
-import { toError } from "./_bytes.ts";
-import { reportToLoop } from "./_report.ts";
+import { toError } from "../_util/bytes.ts";
+import { reportToLoop } from "../_util/report.ts";
 import { type ReadTransport, SubprocessTransport, type WriteTransport } from "./transport.ts";
 
 /** The callbacks a subprocess transport may call; a protocol may have any subset. */

@@ -1,7 +1,7 @@
 /** How every transport reports what a protocol callback threw. */
 
 import type { EventLoop } from "../loop/event_loop.ts";
-import { toError } from "./_bytes.ts";
+import { toError } from "./bytes.ts";
 
 /**
  * Hands `err` to the loop's exception handler with asyncio's context

@@ -1,14 +1,14 @@
 /** Connecting a protocol from a factory to a new stream transport. */
 
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
-import type { ByteChannel } from "../transports/_channel.ts";
+import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
+import type { ByteChannel } from "../../transports/_channel.ts";
 import {
   type StreamMode,
   type StreamProtocol,
   StreamTransport,
   type StreamTransportInit,
-} from "../transports/_stream_transport.ts";
-import type { Address } from "../transports/transport.ts";
+} from "../../transports/_stream_transport.ts";
+import type { Address } from "../../transports/transport.ts";
 
 /** Calls `factory`, checking that it is a function that makes an object. */
 export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, method: string): P {

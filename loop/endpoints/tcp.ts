@@ -1,7 +1,7 @@
 /** TCP: `createConnection`, `createServer`, `connectAcceptedSocket`. */
 
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
-import { type AcceptHandler, Server } from "./server.ts";
+import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
+import { type AcceptHandler, Server } from "../server.ts";
 import { openStream, socketExtra, startStream } from "./_open_stream.ts";
 import {
   checkBoolean,
@@ -11,9 +11,9 @@ import {
   checkPort,
   checkSeconds,
   hasUnstableNet,
-} from "./_validate.ts";
-import { ConnChannel } from "../transports/_conn_channel.ts";
-import { connectFrom } from "../transports/_node_socket_channel.ts";
+} from "../../_util/validate.ts";
+import { ConnChannel } from "../../transports/_ops_channel.ts";
+import { connectFrom } from "../../transports/_node_socket_channel.ts";
 import {
   checkHandshakeTimeout,
   checkTlsClient,
@@ -24,8 +24,8 @@ import {
   tlsExtra,
   type TlsServerOptions,
   upgradeClient,
-} from "./_tls.ts";
-import type { NetAddress, Transport } from "../transports/transport.ts";
+} from "../_tls.ts";
+import type { NetAddress, Transport } from "../../transports/transport.ts";
 
 /**
  * Options of {@linkcode EventLoop.createConnection}, asyncio's keywords in camelCase.

@@ -1,11 +1,11 @@
 /** Unix sockets: `createUnixConnection`, `createUnixServer`. */
 
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
-import { type AcceptHandler, Server } from "./server.ts";
+import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
+import { type AcceptHandler, Server } from "../server.ts";
 import { openStream, socketExtra, startStream } from "./_open_stream.ts";
-import { checkBoolean, checkNoNul, checkOptions } from "./_validate.ts";
-import { ConnChannel } from "../transports/_conn_channel.ts";
-import type { Transport } from "../transports/transport.ts";
+import { checkBoolean, checkNoNul, checkOptions } from "../../_util/validate.ts";
+import { ConnChannel } from "../../transports/_ops_channel.ts";
+import type { Transport } from "../../transports/transport.ts";
 
 /**
  * Options of {@linkcode EventLoop.createUnixConnection}.

@@ -1,10 +1,10 @@
 /** `sendfile`: a file range through a transport, with flow control. */
 
-import type { EventLoop } from "./event_loop.ts";
-import { InvalidStateError, SendfileNotAvailableError } from "./errors.ts";
-import { checkBoolean, checkOptions } from "./_validate.ts";
-import type { StreamProtocol } from "../transports/_stream_transport.ts";
-import type { Transport } from "../transports/transport.ts";
+import type { EventLoop } from "../event_loop.ts";
+import { InvalidStateError, SendfileNotAvailableError } from "../../errors.ts";
+import { checkBoolean, checkOptions } from "../../_util/validate.ts";
+import type { StreamProtocol } from "../../transports/_stream_transport.ts";
+import type { Transport } from "../../transports/transport.ts";
 
 /**
  * Options of {@linkcode EventLoop.sendfile}.

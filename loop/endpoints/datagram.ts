@@ -6,12 +6,12 @@
 import { createSocket, Socket } from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
+import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
 import { makeProtocol } from "./_open_stream.ts";
-import { checkBoolean, checkNetAddress, checkOptions } from "./_validate.ts";
-import { toDenoError } from "../transports/_node_socket_channel.ts";
-import { type DatagramEndpointProtocol, UdpTransport } from "../transports/_datagram_transport.ts";
-import type { DatagramTransport, NetAddress } from "../transports/transport.ts";
+import { checkBoolean, checkNetAddress, checkOptions } from "../../_util/validate.ts";
+import { toDenoError } from "../../transports/_node_socket_channel.ts";
+import { type DatagramEndpointProtocol, UdpTransport } from "../../transports/_datagram_transport.ts";
+import type { DatagramTransport, NetAddress } from "../../transports/transport.ts";
 
 /**
  * Options of {@linkcode EventLoop.createDatagramEndpoint}, asyncio's keywords in camelCase.

@@ -1,14 +1,14 @@
 /** Subprocesses: `subprocessExec`, `subprocessShell`. */
 
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
+import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
 import { makeProtocol } from "./_open_stream.ts";
-import { checkBoolean, checkNoNul, checkOptions } from "./_validate.ts";
+import { checkBoolean, checkNoNul, checkOptions } from "../../_util/validate.ts";
 import {
   ChildProcessTransport,
   type PipedFds,
   type SubprocessProtocolCallbacks,
-} from "../transports/_subprocess_transport.ts";
-import type { SubprocessTransport } from "../transports/transport.ts";
+} from "../../transports/_subprocess_transport.ts";
+import type { SubprocessTransport } from "../../transports/transport.ts";
 
 /**
  * Connect the stream to a pipe the transport reads or writes (the default).

@@ -1,11 +1,11 @@
 /** Pipes: `connectReadPipe`, `connectWritePipe`. */
 
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
+import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
 import { openStream } from "./_open_stream.ts";
-import type { ByteChannel } from "../transports/_channel.ts";
-import { ConnChannel } from "../transports/_conn_channel.ts";
-import { StreamsChannel } from "../transports/_streams_channel.ts";
-import type { ReadTransport, WriteTransport } from "../transports/transport.ts";
+import type { ByteChannel } from "../../transports/_channel.ts";
+import { ConnChannel } from "../../transports/_ops_channel.ts";
+import { StreamsChannel } from "../../transports/_web_stream_channel.ts";
+import type { ReadTransport, WriteTransport } from "../../transports/transport.ts";
 
 /**
  * What `connectReadPipe` accepts: a file (FIFO, `Deno.stdin`) or a byte stream.
