@@ -47,7 +47,10 @@ export type {
   CreateConnectionOptions,
   CreateServerOptions,
 } from "./loop/endpoints/tcp.ts";
-export type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./loop/endpoints/unix.ts";
+export type {
+  CreateUnixConnectionOptions,
+  CreateUnixServerOptions,
+} from "./loop/endpoints/unix.ts";
 export type { StartTlsOptions, TlsClientOptions, TlsServerOptions } from "./loop/_tls.ts";
 export type { SendfileOptions } from "./loop/endpoints/sendfile.ts";
 export type { CreateDatagramEndpointOptions } from "./loop/endpoints/datagram.ts";

@@ -29,9 +29,17 @@ import {
   type TlsServerOptions,
 } from "./_tls.ts";
 import { sendfile, type SendfileOptions } from "./endpoints/sendfile.ts";
-import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from "./endpoints/datagram.ts";
+import {
+  createDatagramEndpoint,
+  type CreateDatagramEndpointOptions,
+} from "./endpoints/datagram.ts";
 import { subprocessExec, type SubprocessOptions, subprocessShell } from "./endpoints/subprocess.ts";
-import { connectReadPipe, connectWritePipe, type ReadPipe, type WritePipe } from "./endpoints/pipes.ts";
+import {
+  connectReadPipe,
+  connectWritePipe,
+  type ReadPipe,
+  type WritePipe,
+} from "./endpoints/pipes.ts";
 import type {
   DatagramTransport,
   ReadTransport,

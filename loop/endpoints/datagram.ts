@@ -10,7 +10,10 @@ import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
 import { makeProtocol } from "./_open_stream.ts";
 import { checkBoolean, checkNetAddress, checkOptions } from "../../_util/validate.ts";
 import { toDenoError } from "../../transports/_node_socket_channel.ts";
-import { type DatagramEndpointProtocol, UdpTransport } from "../../transports/_datagram_transport.ts";
+import {
+  type DatagramEndpointProtocol,
+  UdpTransport,
+} from "../../transports/_datagram_transport.ts";
 import type { DatagramTransport, NetAddress } from "../../transports/transport.ts";
 
 /**
