@@ -30,9 +30,9 @@ export {
   type ExceptionContext,
   type ExceptionHandler,
   getRunningLoop,
-  type ProtocolFactory,
   run,
 } from "./loop/event_loop.ts";
+export type { ProtocolFactory } from "./protocols/protocol_factory.ts";
 export { type DoneCallback, Future } from "./loop/future.ts";
 export { Handle, TimerHandle } from "./loop/handles.ts";
 export { Server } from "./loop/server.ts";

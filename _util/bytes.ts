@@ -1,4 +1,4 @@
-/** Argument checks for byte inputs, shared by every transport. */
+/** The check for byte inputs, shared by every transport. */
 
 /**
  * `data` as a `Uint8Array` over the same memory: a `Uint8Array` as is, any
@@ -12,16 +12,4 @@ export function asBytes(data: unknown, where: string): Uint8Array {
   }
   const kind = data === null ? "null" : typeof data;
   throw new TypeError(`${where} must be a Uint8Array (bytes), got ${kind}`);
-}
-
-/** Whether `err` is what a peer going away looks like: logged by nobody, as in asyncio. */
-export function isDisconnect(err: unknown): boolean {
-  return err instanceof Deno.errors.ConnectionReset ||
-    err instanceof Deno.errors.BrokenPipe ||
-    err instanceof Deno.errors.ConnectionAborted;
-}
-
-/** `err` as an `Error`, wrapping anything else that was thrown. */
-export function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err), { cause: err });
 }

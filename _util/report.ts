@@ -1,14 +1,22 @@
 /** How every transport reports what a protocol callback threw. */
 
-import type { EventLoop } from "../loop/event_loop.ts";
-import { toError } from "./bytes.ts";
+import { toError } from "./error_values.ts";
+
+/**
+ * The one thing transports and endpoint factories need of the event loop:
+ * its exception handler. The loop satisfies it, so nothing below the loop
+ * imports the loop.
+ */
+export interface ExceptionReporter {
+  callExceptionHandler(context: { message: string; [key: string]: unknown }): void;
+}
 
 /**
  * Hands `err` to the loop's exception handler with asyncio's context
  * (`message`, `exception`, `transport`, `protocol`); returns it as an `Error`.
  */
 export function reportToLoop(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   message: string,
   err: unknown,
   transport: object,

@@ -9,7 +9,7 @@ import {
   TLSSocket,
 } from "node:tls";
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import type { EventLoop } from "./event_loop.ts";
+import type { ExceptionReporter } from "../_util/report.ts";
 import { InvalidStateError } from "../errors.ts";
 import { checkBoolean, checkHost, checkOptions, checkSeconds } from "../_util/validate.ts";
 import type { ByteChannel } from "../transports/_channel.ts";
@@ -266,7 +266,7 @@ function isTcpConn(value: unknown): value is Deno.TcpConn {
  * neither); any other client uses `Deno.startTls`.
  */
 export async function startTls(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   transport: Transport,
   protocol: object,
   tls: TlsClientOptions | TlsServerOptions | true,
@@ -487,7 +487,7 @@ function secretBits(cipher: string): number | null {
  * the old transport's addresses carry over.
  */
 function handOver(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   transport: Transport,
   protocol: object,
   channel: ByteChannel,

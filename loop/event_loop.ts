@@ -6,8 +6,10 @@
  */
 
 import { Future } from "./future.ts";
+import { runningLoop, setRunningLoop } from "./_running.ts";
 import { Handle, TimerHandle } from "./handles.ts";
-import type { Server } from "./server.ts";
+import { type Server, startServer } from "./server.ts";
+import type { ProtocolFactory } from "../protocols/protocol_factory.ts";
 import {
   connectAcceptedSocket,
   type ConnectAcceptedSocketOptions,
@@ -90,19 +92,6 @@ export interface ExceptionContext {
  * ```
  */
 export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
-
-/**
- * A function that makes a protocol for each new connection.
- *
- * @example
- * ```ts
- * import { Protocol, type ProtocolFactory } from "@aio/transports";
- *
- * const factory: ProtocolFactory<Protocol> = () => new Protocol();
- * console.log(factory() instanceof Protocol); // true
- * ```
- */
-export type ProtocolFactory<P> = () => P;
 
 // deno-lint-ignore no-explicit-any
 type Callback = (...args: any[]) => void;
@@ -254,53 +243,53 @@ export class EventLoop {
    * Opens a TCP (or, with `ssl`, TLS) connection to `host:port`, or wraps
    * `opts.sock`, and connects a protocol from `factory` to it.
    */
-  createConnection<P extends object>(
+  async createConnection<P extends object>(
     factory: ProtocolFactory<P>,
     host?: string | null,
     port?: number | null,
     opts: CreateConnectionOptions = {},
   ): Promise<[Transport, P]> {
-    return createConnection(this, factory, host, port, opts);
+    return await createConnection(this, factory, host, port, opts);
   }
 
   /**
    * Listens on `host:port` (a host list listens on each) and serves a
    * protocol from `factory` for every connection.
    */
-  createServer<P extends object>(
+  async createServer<P extends object>(
     factory: ProtocolFactory<P>,
     host?: string | string[] | null,
     port?: number | null,
     opts: CreateServerOptions = {},
   ): Promise<Server> {
-    return createServer(this, factory, host, port, opts);
+    return await startServer(this, createServer(this, factory, host, port, opts));
   }
 
   /** Wraps a connection accepted elsewhere (a `Deno.Conn`) in a transport. */
-  connectAcceptedSocket<P extends object>(
+  async connectAcceptedSocket<P extends object>(
     factory: ProtocolFactory<P>,
     sock: Deno.Conn,
     opts: ConnectAcceptedSocketOptions = {},
   ): Promise<[Transport, P]> {
-    return connectAcceptedSocket(this, factory, sock, opts);
+    return await connectAcceptedSocket(this, factory, sock, opts);
   }
 
   /** Opens a Unix socket connection to `path`. */
-  createUnixConnection<P extends object>(
+  async createUnixConnection<P extends object>(
     factory: ProtocolFactory<P>,
     path?: string | null,
     opts: CreateUnixConnectionOptions = {},
   ): Promise<[Transport, P]> {
-    return createUnixConnection(this, factory, path, opts);
+    return await createUnixConnection(this, factory, path, opts);
   }
 
   /** Listens on the Unix socket `path`. */
-  createUnixServer<P extends object>(
+  async createUnixServer<P extends object>(
     factory: ProtocolFactory<P>,
     path?: string | null,
     opts: CreateUnixServerOptions = {},
   ): Promise<Server> {
-    return createUnixServer(this, factory, path, opts);
+    return await startServer(this, createUnixServer(this, factory, path, opts));
   }
 
   /**
@@ -308,37 +297,37 @@ export class EventLoop {
    * on the returned transport, the old one is closed without `connectionLost`.
    * With `serverSide: true`, `tls` is the server's `{ cert, key }`.
    */
-  startTls(
+  async startTls(
     transport: Transport,
     protocol: object,
     tls: TlsClientOptions | TlsServerOptions | true,
     opts: StartTlsOptions = {},
   ): Promise<Transport> {
-    return startTls(this, transport, protocol, tls, opts);
+    return await startTls(this, transport, protocol, tls, opts);
   }
 
   /**
    * Sends `count` bytes (all, by default) of `file` from `offset` through
    * `transport`, honouring its flow control; resolves the bytes sent.
    */
-  sendfile(
+  async sendfile(
     transport: Transport,
     file: Deno.FsFile,
     offset = 0,
     count: number | null = null,
     opts: SendfileOptions = {},
   ): Promise<number> {
-    return sendfile(this, transport, file, offset, count, opts);
+    return await sendfile(transport, file, offset, count, opts);
   }
 
   // Datagrams
 
   /** Opens a UDP endpoint. */
-  createDatagramEndpoint<P extends object>(
+  async createDatagramEndpoint<P extends object>(
     factory: ProtocolFactory<P>,
     opts: CreateDatagramEndpointOptions = {},
   ): Promise<[DatagramTransport, P]> {
-    return createDatagramEndpoint(this, factory, opts);
+    return await createDatagramEndpoint(this, factory, opts);
   }
 
   // Pipes and subprocesses
@@ -347,22 +336,22 @@ export class EventLoop {
    * Connects a protocol to the read end of a pipe: a `Deno.FsFile` (a FIFO,
    * `Deno.stdin`) or a `ReadableStream`. Extra info `"pipe"` is `pipe`.
    */
-  connectReadPipe<P extends object>(
+  async connectReadPipe<P extends object>(
     factory: ProtocolFactory<P>,
     pipe: ReadPipe,
   ): Promise<[ReadTransport, P]> {
-    return connectReadPipe(this, factory, pipe);
+    return await connectReadPipe(this, factory, pipe);
   }
 
   /**
    * Connects a protocol to the write end of a pipe: a `Deno.FsFile` (a FIFO,
    * `Deno.stdout`) or a `WritableStream`. Extra info `"pipe"` is `pipe`.
    */
-  connectWritePipe<P extends object>(
+  async connectWritePipe<P extends object>(
     factory: ProtocolFactory<P>,
     pipe: WritePipe,
   ): Promise<[WriteTransport, P]> {
-    return connectWritePipe(this, factory, pipe);
+    return await connectWritePipe(this, factory, pipe);
   }
 
   /**
@@ -370,22 +359,22 @@ export class EventLoop {
    * to its pipes; needs `--allow-run`. A missing program rejects with
    * `Deno.errors.NotFound`.
    */
-  subprocessExec<P extends object>(
+  async subprocessExec<P extends object>(
     factory: ProtocolFactory<P>,
     program: string | URL,
     args: string[] = [],
     opts: SubprocessOptions = {},
   ): Promise<[SubprocessTransport, P]> {
-    return subprocessExec(this, factory, program, args, opts);
+    return await subprocessExec(this, factory, program, args, opts);
   }
 
   /** Runs `cmd` with `/bin/sh -c` and connects a subprocess protocol to its pipes. */
-  subprocessShell<P extends object>(
+  async subprocessShell<P extends object>(
     factory: ProtocolFactory<P>,
     cmd: string,
     opts: SubprocessOptions = {},
   ): Promise<[SubprocessTransport, P]> {
-    return subprocessShell(this, factory, cmd, opts);
+    return await subprocessShell(this, factory, cmd, opts);
   }
 }
 
@@ -408,7 +397,7 @@ function describe(value: unknown): string {
   return String(value);
 }
 
-let runningLoop: EventLoop | undefined;
+setRunningLoop(new EventLoop());
 
 /**
  * The isolate's one {@linkcode EventLoop}, as `asyncio.get_running_loop()`.
@@ -421,7 +410,7 @@ let runningLoop: EventLoop | undefined;
  * ```
  */
 export function getRunningLoop(): EventLoop {
-  return runningLoop ??= new EventLoop();
+  return runningLoop();
 }
 
 /**

@@ -1,6 +1,7 @@
 /** The in-memory transport pair of the test kit. */
 
-import { getRunningLoop, type ProtocolFactory } from "../loop/event_loop.ts";
+import { getRunningLoop } from "../loop/event_loop.ts";
+import type { ProtocolFactory } from "../protocols/protocol_factory.ts";
 import { openStream } from "../loop/endpoints/_open_stream.ts";
 import { StreamsChannel } from "../transports/_web_stream_channel.ts";
 import type { Transport } from "../transports/transport.ts";

@@ -5,11 +5,11 @@
  */
 
 import type { RemoteInfo, Socket } from "node:dgram";
-import type { EventLoop } from "../loop/event_loop.ts";
 import { checkHost, checkPort } from "../_util/validate.ts";
-import { asBytes, toError } from "../_util/bytes.ts";
+import { asBytes } from "../_util/bytes.ts";
+import { toError } from "../_util/error_values.ts";
 import { WriteFlowControl } from "./_flow_control.ts";
-import { reportToLoop } from "../_util/report.ts";
+import { type ExceptionReporter, reportToLoop } from "../_util/report.ts";
 import { toDenoError } from "./_node_socket_channel.ts";
 import { DatagramTransport, type NetAddress } from "./transport.ts";
 
@@ -25,7 +25,7 @@ export interface DatagramEndpointProtocol {
 
 /** What the creator of a UDP transport supplies. */
 export interface UdpTransportInit {
-  loop: EventLoop;
+  loop: ExceptionReporter;
   /** A bound socket; the transport owns it from now on. */
   socket: Socket;
   protocol: DatagramEndpointProtocol;
@@ -57,7 +57,7 @@ interface QueuedDatagram {
  * `sendto` order.
  */
 export class UdpTransport extends DatagramTransport {
-  readonly #loop: EventLoop;
+  readonly #loop: ExceptionReporter;
   readonly #socket: Socket;
   readonly #flow: WriteFlowControl;
   readonly #ipv6: boolean;

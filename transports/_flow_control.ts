@@ -1,7 +1,6 @@
 /** Write flow control shared by the stream and datagram transports. */
 
-import type { EventLoop } from "../loop/event_loop.ts";
-import { reportToLoop } from "../_util/report.ts";
+import { type ExceptionReporter, reportToLoop } from "../_util/report.ts";
 
 /** The protocol callbacks flow control calls; a protocol may lack either. */
 export interface FlowControlledProtocol {
@@ -30,11 +29,11 @@ export class WriteFlowControl {
   high = DEFAULT_HIGH_WATERMARK;
   low = DEFAULT_HIGH_WATERMARK / 4;
   paused = false;
-  readonly #loop: EventLoop;
+  readonly #loop: ExceptionReporter;
   readonly #transport: object;
   readonly #protocol: () => FlowControlledProtocol;
 
-  constructor(loop: EventLoop, transport: object, protocol: () => FlowControlledProtocol) {
+  constructor(loop: ExceptionReporter, transport: object, protocol: () => FlowControlledProtocol) {
     this.#loop = loop;
     this.#transport = transport;
     this.#protocol = protocol;

@@ -4,12 +4,12 @@
  * differ only in the byte channel and extra info they hand it.
  */
 
-import type { EventLoop } from "../loop/event_loop.ts";
 import { InvalidStateError } from "../errors.ts";
 import type { ByteChannel } from "./_channel.ts";
-import { asBytes, isDisconnect, toError } from "../_util/bytes.ts";
+import { asBytes } from "../_util/bytes.ts";
+import { isDisconnect, toError } from "../_util/error_values.ts";
 import { WriteFlowControl } from "./_flow_control.ts";
-import { reportToLoop } from "../_util/report.ts";
+import { type ExceptionReporter, reportToLoop } from "../_util/report.ts";
 import { Transport } from "./transport.ts";
 
 /** The callbacks a stream transport may call; a protocol may have any subset. */
@@ -29,7 +29,7 @@ export type StreamMode = "duplex" | "read" | "write";
 
 /** What the creator of a stream transport supplies. */
 export interface StreamTransportInit {
-  loop: EventLoop;
+  loop: ExceptionReporter;
   channel: ByteChannel;
   protocol: StreamProtocol;
   extra: Record<string, unknown>;
@@ -75,7 +75,7 @@ type ReadTarget = "protocol" | "slab" | "owned";
  * methods; users see it as a `Transport`, `ReadTransport` or `WriteTransport`.
  */
 export class StreamTransport extends Transport {
-  readonly #loop: EventLoop;
+  readonly #loop: ExceptionReporter;
   readonly #channel: ByteChannel;
   readonly #mode: StreamMode;
   readonly #onLost: StreamTransportInit["onLost"];

@@ -5,12 +5,11 @@
  * protocol per pipe forwards its events to the subprocess protocol.
  */
 
-import type { EventLoop } from "../loop/event_loop.ts";
 import { ProcessLookupError } from "../errors.ts";
 import { StreamsChannel } from "./_web_stream_channel.ts";
 import { type StreamProtocol, StreamTransport } from "./_stream_transport.ts";
-import { toError } from "../_util/bytes.ts";
-import { reportToLoop } from "../_util/report.ts";
+import { toError } from "../_util/error_values.ts";
+import { type ExceptionReporter, reportToLoop } from "../_util/report.ts";
 import { type ReadTransport, SubprocessTransport, type WriteTransport } from "./transport.ts";
 
 /** The callbacks a subprocess transport may call; a protocol may have any subset. */
@@ -65,7 +64,7 @@ export type PipedFds = readonly [stdin: boolean, stdout: boolean, stderr: boolea
  * pipes.
  */
 export class ChildProcessTransport extends SubprocessTransport {
-  readonly #loop: EventLoop;
+  readonly #loop: ExceptionReporter;
   readonly #child: Deno.ChildProcess;
   readonly #pipes: (StreamTransport | null)[];
   #protocol: SubprocessProtocolCallbacks;
@@ -79,7 +78,7 @@ export class ChildProcessTransport extends SubprocessTransport {
   #error: Error | null = null;
 
   constructor(
-    loop: EventLoop,
+    loop: ExceptionReporter,
     child: Deno.ChildProcess,
     piped: PipedFds,
     protocol: SubprocessProtocolCallbacks,

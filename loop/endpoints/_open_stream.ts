@@ -1,6 +1,7 @@
 /** Connecting a protocol from a factory to a new stream transport. */
 
-import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { ExceptionReporter } from "../../_util/report.ts";
 import type { ByteChannel } from "../../transports/_channel.ts";
 import {
   type StreamMode,
@@ -34,7 +35,7 @@ export interface OpenStreamOptions {
  * on any failure the channel is released and the error thrown.
  */
 export function openStream<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   method: string,
   channel: ByteChannel,
@@ -59,7 +60,7 @@ export function openStream<P extends object>(
  * transport down, so it is returned rather than thrown.
  */
 export function startStream<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   method: string,
   channel: ByteChannel,

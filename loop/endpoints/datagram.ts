@@ -6,7 +6,8 @@
 import { createSocket, Socket } from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { ExceptionReporter } from "../../_util/report.ts";
 import { makeProtocol } from "./_open_stream.ts";
 import { checkBoolean, checkNetAddress, checkOptions } from "../../_util/validate.ts";
 import { toDenoError } from "../../transports/_node_socket_channel.ts";
@@ -55,7 +56,7 @@ const METHOD = "createDatagramEndpoint";
 const SOCKET_MODIFIERS = ["localAddr", "remoteAddr", "family", "reusePort", "allowBroadcast"];
 
 export async function createDatagramEndpoint<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   opts: CreateDatagramEndpointOptions,
 ): Promise<[DatagramTransport, P]> {
@@ -106,7 +107,7 @@ export async function createDatagramEndpoint<P extends object>(
 }
 
 async function wrapSocket<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   opts: CreateDatagramEndpointOptions,
 ): Promise<[DatagramTransport, P]> {
@@ -135,7 +136,7 @@ async function wrapSocket<P extends object>(
 }
 
 async function openEndpoint<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   socket: Socket,
   peer: NetAddress | null,

@@ -1,6 +1,7 @@
 /** Pipes: `connectReadPipe`, `connectWritePipe`. */
 
-import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { ExceptionReporter } from "../../_util/report.ts";
 import { openStream } from "./_open_stream.ts";
 import type { ByteChannel } from "../../transports/_channel.ts";
 import { ConnChannel } from "../../transports/_ops_channel.ts";
@@ -90,7 +91,7 @@ function writeChannel(pipe: unknown, method: string): ByteChannel {
 }
 
 export function connectReadPipe<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   pipe: ReadPipe,
 ): Promise<[ReadTransport, P]> {
@@ -103,7 +104,7 @@ export function connectReadPipe<P extends object>(
 }
 
 export function connectWritePipe<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   pipe: WritePipe,
 ): Promise<[WriteTransport, P]> {

@@ -1,6 +1,5 @@
 /** `sendfile`: a file range through a transport, with flow control. */
 
-import type { EventLoop } from "../event_loop.ts";
 import { InvalidStateError, SendfileNotAvailableError } from "../../errors.ts";
 import { checkBoolean, checkOptions } from "../../_util/validate.ts";
 import type { StreamProtocol } from "../../transports/_stream_transport.ts";
@@ -143,7 +142,6 @@ class SendfileProtocol implements StreamProtocol {
 }
 
 export async function sendfile(
-  _loop: EventLoop,
   transport: Transport,
   file: Deno.FsFile,
   offset: number,

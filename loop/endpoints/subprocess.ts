@@ -1,6 +1,7 @@
 /** Subprocesses: `subprocessExec`, `subprocessShell`. */
 
-import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { ExceptionReporter } from "../../_util/report.ts";
 import { makeProtocol } from "./_open_stream.ts";
 import { checkBoolean, checkNoNul, checkOptions } from "../../_util/validate.ts";
 import {
@@ -195,7 +196,7 @@ async function checkExec(
 }
 
 async function open<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   method: string,
   program: string | URL,
@@ -223,7 +224,7 @@ async function open<P extends object>(
 }
 
 export function subprocessExec<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   program: string | URL,
   args: string[],
@@ -248,7 +249,7 @@ export function subprocessExec<P extends object>(
 }
 
 export function subprocessShell<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   cmd: string,
   opts: SubprocessOptions,

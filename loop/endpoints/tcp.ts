@@ -1,7 +1,8 @@
 /** TCP: `createConnection`, `createServer`, `connectAcceptedSocket`. */
 
-import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
-import { type AcceptHandler, Server } from "../server.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { ExceptionReporter } from "../../_util/report.ts";
+import type { AcceptHandler, Listening } from "./_listening.ts";
 import { openStream, socketExtra, startStream } from "./_open_stream.ts";
 import {
   checkBoolean,
@@ -135,7 +136,7 @@ function checkConn(sock: unknown, method: string): Deno.Conn {
 }
 
 export async function createConnection<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   host: string | null | undefined,
   port: number | null | undefined,
@@ -235,13 +236,13 @@ export async function createConnection<P extends object>(
   return openStream(loop, factory, method, tlsChannel(tlsConn), tlsExtra(tlsConn, opts.ssl, alpn));
 }
 
-export async function createServer<P extends object>(
-  loop: EventLoop,
+export function createServer<P extends object>(
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   host: string | string[] | null | undefined,
   port: number | null | undefined,
   opts: CreateServerOptions,
-): Promise<Server> {
+): Listening {
   const method = "createServer";
   checkOptions(opts, method);
   if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
@@ -286,9 +287,7 @@ export async function createServer<P extends object>(
       });
       return transport;
     };
-  const server = new Server(loop, listeners, accept);
-  if (startServing) await server.startServing();
-  return server;
+  return { listeners, accept, startServing };
 }
 
 function listenAll(
@@ -345,7 +344,7 @@ function listenAll(
 }
 
 export function connectAcceptedSocket<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   sock: Deno.Conn,
   opts: ConnectAcceptedSocketOptions,
@@ -375,7 +374,7 @@ export function connectAcceptedSocket<P extends object>(
 }
 
 async function acceptTls<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   method: string,
   conn: Deno.TlsConn,

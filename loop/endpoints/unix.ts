@@ -1,7 +1,8 @@
 /** Unix sockets: `createUnixConnection`, `createUnixServer`. */
 
-import type { EventLoop, ProtocolFactory } from "../event_loop.ts";
-import { type AcceptHandler, Server } from "../server.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { ExceptionReporter } from "../../_util/report.ts";
+import type { AcceptHandler, Listening } from "./_listening.ts";
 import { openStream, socketExtra, startStream } from "./_open_stream.ts";
 import { checkBoolean, checkNoNul, checkOptions } from "../../_util/validate.ts";
 import { ConnChannel } from "../../transports/_ops_channel.ts";
@@ -62,7 +63,7 @@ function checkUnixSock<T extends Deno.Conn | Deno.Listener>(
 }
 
 export async function createUnixConnection<P extends object>(
-  loop: EventLoop,
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   path: string | null | undefined,
   opts: CreateUnixConnectionOptions,
@@ -81,12 +82,12 @@ export async function createUnixConnection<P extends object>(
   return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
 }
 
-export async function createUnixServer<P extends object>(
-  loop: EventLoop,
+export function createUnixServer<P extends object>(
+  loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   path: string | null | undefined,
   opts: CreateUnixServerOptions,
-): Promise<Server> {
+): Listening {
   const method = "createUnixServer";
   checkOptions(opts, method);
   if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
@@ -112,9 +113,7 @@ export async function createUnixServer<P extends object>(
     );
     return Promise.resolve(transport);
   };
-  const server = new Server(loop, [listener], accept);
-  if (startServing) await server.startServing();
-  return server;
+  return { listeners: [listener], accept, startServing };
 }
 
 /**
