@@ -11,6 +11,14 @@ export interface ExceptionReporter {
   callExceptionHandler(context: { message: string; [key: string]: unknown }): void;
 }
 
+/** Errors already handed to an exception handler, so that nobody reports them twice. */
+const reported = new WeakSet<Error>();
+
+/** Whether `err` went to the loop's exception handler through {@linkcode reportToLoop}. */
+export function wasReported(err: unknown): boolean {
+  return err instanceof Error && reported.has(err);
+}
+
 /**
  * Hands `err` to the loop's exception handler with asyncio's context
  * (`message`, `exception`, `transport`, `protocol`); returns it as an `Error`.
@@ -23,6 +31,7 @@ export function reportToLoop(
   protocol: object,
 ): Error {
   const exception = toError(err);
+  reported.add(exception);
   loop.callExceptionHandler({ message, exception, transport, protocol });
   return exception;
 }

@@ -9,6 +9,7 @@ import { InvalidStateError } from "../errors.ts";
 import type { StreamTransport } from "../transports/_stream_transport.ts";
 import type { AcceptHandler, Listening } from "./endpoints/_listening.ts";
 import { toError } from "../_util/error_values.ts";
+import { wasReported } from "../_util/report.ts";
 
 /** How long to wait before accepting again after an accept error, as asyncio. */
 const ACCEPT_RETRY_DELAY_MS = 1000;
@@ -170,10 +171,13 @@ export class Server implements AsyncDisposable {
       });
       if (!lost) this.#clients.add(transport);
     } catch (err) {
-      this.#loop.callExceptionHandler({
-        message: "Error setting up an accepted connection",
-        exception: toError(err),
-      });
+      // A connectionMade() that threw was reported by its transport.
+      if (!wasReported(err)) {
+        this.#loop.callExceptionHandler({
+          message: "Error setting up an accepted connection",
+          exception: toError(err),
+        });
+      }
     } finally {
       this.#opening--;
       this.#checkIdle();

@@ -1,9 +1,9 @@
 /** Write flow control shared by the stream and datagram transports. */
 
-import { type ExceptionReporter, reportToLoop } from "../_util/report.ts";
+import type { LifecycleCallbacks, TransportLifecycle } from "./_lifecycle.ts";
 
 /** The protocol callbacks flow control calls; a protocol may lack either. */
-export interface FlowControlledProtocol {
+export interface FlowControlledProtocol extends LifecycleCallbacks {
   pauseWriting?(): void;
   resumeWriting?(): void;
 }
@@ -29,14 +29,11 @@ export class WriteFlowControl {
   high = DEFAULT_HIGH_WATERMARK;
   low = DEFAULT_HIGH_WATERMARK / 4;
   paused = false;
-  readonly #loop: ExceptionReporter;
-  readonly #transport: object;
-  readonly #protocol: () => FlowControlledProtocol;
+  readonly #life: TransportLifecycle<FlowControlledProtocol>;
 
-  constructor(loop: ExceptionReporter, transport: object, protocol: () => FlowControlledProtocol) {
-    this.#loop = loop;
-    this.#transport = transport;
-    this.#protocol = protocol;
+  /** Flow control calling the protocol in `life`'s slot. */
+  constructor(life: TransportLifecycle<FlowControlledProtocol>) {
+    this.#life = life;
   }
 
   setLimits(high?: number | null, low?: number | null): void {
@@ -66,11 +63,10 @@ export class WriteFlowControl {
   }
 
   #call(callback: "pauseWriting" | "resumeWriting"): void {
-    const protocol = this.#protocol();
     try {
-      protocol[callback]?.();
+      this.#life.protocol[callback]?.();
     } catch (err) {
-      reportToLoop(this.#loop, `protocol.${callback}() failed`, err, this.#transport, protocol);
+      this.#life.report(err, `protocol.${callback}() failed`);
     }
   }
 }

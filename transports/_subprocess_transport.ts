@@ -8,8 +8,8 @@
 import { ProcessLookupError } from "../errors.ts";
 import { StreamsChannel } from "./_web_stream_channel.ts";
 import { type StreamProtocol, StreamTransport } from "./_stream_transport.ts";
-import { toError } from "../_util/error_values.ts";
-import { type ExceptionReporter, reportToLoop } from "../_util/report.ts";
+import type { ExceptionReporter } from "../_util/report.ts";
+import { TransportLifecycle } from "./_lifecycle.ts";
 import { type ReadTransport, SubprocessTransport, type WriteTransport } from "./transport.ts";
 
 /** The callbacks a subprocess transport may call; a protocol may have any subset. */
@@ -65,13 +65,12 @@ export type PipedFds = readonly [stdin: boolean, stdout: boolean, stderr: boolea
  */
 export class ChildProcessTransport extends SubprocessTransport {
   readonly #loop: ExceptionReporter;
+  readonly #life: TransportLifecycle<SubprocessProtocolCallbacks>;
   readonly #child: Deno.ChildProcess;
   readonly #pipes: (StreamTransport | null)[];
-  #protocol: SubprocessProtocolCallbacks;
   #openPipes = 0;
   #returncode: number | null = null;
   #closed = false;
-  #finished = false;
   /** The child exited with bytes still to go to its stdin: that pipe is lost as broken. */
   #stdinBroken = false;
   /** The first callback error, which `connectionLost` receives. */
@@ -85,8 +84,8 @@ export class ChildProcessTransport extends SubprocessTransport {
   ) {
     super({ subprocess: child });
     this.#loop = loop;
+    this.#life = new TransportLifecycle(loop, this, protocol, (exc) => this.#teardown(exc));
     this.#child = child;
-    this.#protocol = protocol;
     this.#pipes = [
       piped[0] ? this.#pipe(0, new StreamsChannel(null, child.stdin), child.stdin) : null,
       piped[1] ? this.#pipe(1, new StreamsChannel(child.stdout, null), child.stdout) : null,
@@ -118,8 +117,7 @@ export class ChildProcessTransport extends SubprocessTransport {
    * error is returned.
    */
   start(): Error | null {
-    this.#call("connectionMade", this);
-    const failure = this.#error;
+    const failure = this.#life.connectionMade();
     for (const pipe of this.#pipes) pipe?.start();
     this.#child.status.then((status) => this.#processExited(status));
     return failure;
@@ -140,14 +138,11 @@ export class ChildProcessTransport extends SubprocessTransport {
   }
 
   setProtocol(protocol: object): void {
-    if (typeof protocol !== "object" || protocol === null) {
-      throw new TypeError("setProtocol: 'protocol' must be an object");
-    }
-    this.#protocol = protocol as SubprocessProtocolCallbacks;
+    this.#life.setProtocol(protocol);
   }
 
   getProtocol(): object {
-    return this.#protocol;
+    return this.#life.protocol;
   }
 
   // SubprocessTransport
@@ -160,7 +155,7 @@ export class ChildProcessTransport extends SubprocessTransport {
     if (typeof fd !== "number") {
       throw new TypeError(`getPipeTransport: 'fd' must be a number, got ${typeof fd}`);
     }
-    return (this.#pipes[fd] ?? null) as ReadTransport | WriteTransport | null;
+    return (this.#pipes[fd]?.facade ?? null) as ReadTransport | WriteTransport | null;
   }
 
   getReturncode(): number | null {
@@ -199,9 +194,9 @@ export class ChildProcessTransport extends SubprocessTransport {
 
   #pipeDataReceived(fd: number, data: Uint8Array): void {
     try {
-      this.#protocol.pipeDataReceived?.(fd, data);
+      this.#life.protocol.pipeDataReceived?.(fd, data);
     } catch (err) {
-      this.#fatalError(err, "Fatal error: protocol.pipeDataReceived() call failed.");
+      this.#life.fatalError(err, "Fatal error: protocol.pipeDataReceived() call failed.");
     }
   }
 
@@ -228,34 +223,26 @@ export class ChildProcessTransport extends SubprocessTransport {
   }
 
   #tryFinish(): void {
-    if (this.#finished || this.#returncode === null || this.#openPipes > 0) return;
-    this.#finished = true;
-    this.#call("connectionLost", this.#error);
+    if (this.#returncode === null || this.#openPipes > 0) return;
+    this.#life.connectionLost(this.#error);
   }
 
   /** Calls a protocol callback; one that throws is a fatal error. */
-  #call<K extends keyof SubprocessProtocolCallbacks>(
+  #call<K extends "pauseWriting" | "resumeWriting" | "pipeConnectionLost" | "processExited">(
     callback: K,
     ...args: Parameters<NonNullable<SubprocessProtocolCallbacks[K]>>
   ): void {
     try {
-      (this.#protocol[callback] as ((...a: typeof args) => void) | undefined)?.(...args);
+      (this.#life.protocol[callback] as ((...a: typeof args) => void) | undefined)?.(...args);
     } catch (err) {
-      if (callback === "connectionLost") {
-        this.#report(err, "Exception in protocol.connectionLost()");
-      } else this.#fatalError(err, `Fatal error: protocol.${callback}() call failed.`);
+      this.#life.fatalError(err, `Fatal error: protocol.${callback}() call failed.`);
     }
   }
 
-  /** The single error path: report, then close (kill the child, close the pipes). */
-  #fatalError(err: unknown, message: string): void {
-    this.#error ??= toError(err);
-    this.#report(err, message);
+  /** After a fatal error: `connectionLost` gets the first error; kill the child, drop the pipes. */
+  #teardown(exc: Error): void {
+    this.#error ??= exc;
     for (const pipe of this.#pipes) pipe?.abort();
     this.close();
-  }
-
-  #report(err: unknown, message: string): void {
-    reportToLoop(this.#loop, message, err, this, this.#protocol);
   }
 }

@@ -31,8 +31,9 @@ export interface OpenStreamOptions {
 
 /**
  * Makes the protocol, the transport over `channel`, and calls
- * `connectionMade`, for a loop method that returns `[transport, protocol]`:
- * on any failure the channel is released and the error thrown.
+ * `connectionMade`. On any failure the channel is released and the error
+ * thrown; an error `connectionMade` threw was reported already, and the
+ * transport is torn down (its `onLost` follows).
  */
 export function openStream<P extends object>(
   loop: ExceptionReporter,
@@ -42,31 +43,6 @@ export function openStream<P extends object>(
   extra: Record<string, unknown>,
   options: OpenStreamOptions = {},
 ): [StreamTransport, P] {
-  const [transport, protocol, failure] = startStream(
-    loop,
-    factory,
-    method,
-    channel,
-    extra,
-    options,
-  );
-  if (failure) throw failure;
-  return [transport, protocol];
-}
-
-/**
- * As {@linkcode openStream}, for a server's accepted connection: an error
- * thrown by `connectionMade` went to the exception handler and tore the
- * transport down, so it is returned rather than thrown.
- */
-export function startStream<P extends object>(
-  loop: ExceptionReporter,
-  factory: ProtocolFactory<P>,
-  method: string,
-  channel: ByteChannel,
-  extra: Record<string, unknown>,
-  options: OpenStreamOptions = {},
-): [StreamTransport, P, Error | null] {
   let protocol: P;
   try {
     protocol = makeProtocol(factory, method);
@@ -81,7 +57,9 @@ export function startStream<P extends object>(
     extra,
     ...options,
   });
-  return [transport, protocol, transport.start()];
+  const failure = transport.start();
+  if (failure !== null) throw failure;
+  return [transport, protocol];
 }
 
 /** A Deno address as asyncio spells it: `[host, port]`, or a Unix socket path. */

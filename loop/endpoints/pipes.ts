@@ -99,7 +99,10 @@ export function connectReadPipe<P extends object>(
   return Promise.try(() => {
     checkFactory(factory, method);
     const channel = readChannel(pipe, method);
-    return openStream(loop, factory, method, channel, { pipe }, { mode: "read" });
+    const [stream, protocol] = openStream(loop, factory, method, channel, { pipe }, {
+      mode: "read",
+    });
+    return [stream.facade as ReadTransport, protocol];
   });
 }
 
@@ -112,6 +115,9 @@ export function connectWritePipe<P extends object>(
   return Promise.try(() => {
     checkFactory(factory, method);
     const channel = writeChannel(pipe, method);
-    return openStream(loop, factory, method, channel, { pipe }, { mode: "write" });
+    const [stream, protocol] = openStream(loop, factory, method, channel, { pipe }, {
+      mode: "write",
+    });
+    return [stream.facade as WriteTransport, protocol];
   });
 }

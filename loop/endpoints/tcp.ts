@@ -3,7 +3,7 @@
 import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
 import type { ExceptionReporter } from "../../_util/report.ts";
 import type { AcceptHandler, Listening } from "./_listening.ts";
-import { openStream, socketExtra, startStream } from "./_open_stream.ts";
+import { openStream, socketExtra } from "./_open_stream.ts";
 import {
   checkBoolean,
   checkHost,
@@ -273,7 +273,7 @@ export function createServer<P extends object>(
     ? (conn, onLost) => {
       setNoDelay(conn);
       const channel = new ConnChannel(conn);
-      const [transport] = startStream(loop, factory, method, channel, socketExtra(conn), {
+      const [transport] = openStream(loop, factory, method, channel, socketExtra(conn), {
         onLost,
       });
       return Promise.resolve(transport);
@@ -282,7 +282,7 @@ export function createServer<P extends object>(
       const tlsConn = conn as Deno.TlsConn;
       const alpn = await completeHandshake(tlsConn, timeout, method);
       const extra = tlsExtra(tlsConn, opts.ssl, alpn);
-      const [transport] = startStream(loop, factory, method, tlsChannel(tlsConn), extra, {
+      const [transport] = openStream(loop, factory, method, tlsChannel(tlsConn), extra, {
         onLost,
       });
       return transport;

@@ -3,7 +3,7 @@
 import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
 import type { ExceptionReporter } from "../../_util/report.ts";
 import type { AcceptHandler, Listening } from "./_listening.ts";
-import { openStream, socketExtra, startStream } from "./_open_stream.ts";
+import { openStream, socketExtra } from "./_open_stream.ts";
 import { checkBoolean, checkNoNul, checkOptions } from "../../_util/validate.ts";
 import { ConnChannel } from "../../transports/_ops_channel.ts";
 import type { Transport } from "../../transports/transport.ts";
@@ -103,7 +103,7 @@ export function createUnixServer<P extends object>(
     listener = listenUnix(checkPath(path, method), method);
   }
   const accept: AcceptHandler = (conn, onLost) => {
-    const [transport] = startStream(
+    const [transport] = openStream(
       loop,
       factory,
       method,
