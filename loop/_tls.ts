@@ -14,7 +14,7 @@ import { InvalidStateError } from "../errors.ts";
 import { checkBoolean, checkHost, checkOptions, checkSeconds } from "../_util/validate.ts";
 import type { ByteChannel } from "../transports/_channel.ts";
 import { ChannelDuplex } from "../transports/_channel_duplex.ts";
-import { ConnChannel } from "../transports/_ops_channel.ts";
+import { OpsChannel } from "../transports/_ops_channel.ts";
 import { NodeSocketChannel, toDenoError } from "../transports/_node_socket_channel.ts";
 import { PrefixedChannel } from "../transports/_tls_prefixed_channel.ts";
 import { StreamTransport } from "../transports/_stream_transport.ts";
@@ -200,7 +200,7 @@ export async function completeHandshake(
 
 /** TLS has no half-close: the stream transport then refuses `writeEof()`. */
 export function tlsChannel(conn: Deno.TlsConn): ByteChannel {
-  return new ConnChannel(conn, false);
+  return new OpsChannel(conn, false);
 }
 
 /**

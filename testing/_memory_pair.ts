@@ -3,7 +3,7 @@
 import { getRunningLoop } from "../loop/event_loop.ts";
 import type { ProtocolFactory } from "../protocols/protocol_factory.ts";
 import { openStream } from "../loop/endpoints/_open_stream.ts";
-import { StreamsChannel } from "../transports/_web_stream_channel.ts";
+import { WebStreamChannel } from "../transports/_web_stream_channel.ts";
 import type { Transport } from "../transports/transport.ts";
 import { BytePipe } from "./_byte_pipe.ts";
 
@@ -78,14 +78,14 @@ export async function createTransportPair<A extends object, B extends object>(
   const loop = getRunningLoop();
   const aToB = new BytePipe(capacity);
   const bToA = new BytePipe(capacity);
-  const channelB = new StreamsChannel(aToB.readable, bToA.writable);
+  const channelB = new WebStreamChannel(aToB.readable, bToA.writable);
   let a: [Transport, A];
   try {
     a = openStream(
       loop,
       factoryA,
       "createTransportPair",
-      new StreamsChannel(bToA.readable, aToB.writable),
+      new WebStreamChannel(bToA.readable, aToB.writable),
       {},
     );
   } catch (err) {

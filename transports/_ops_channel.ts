@@ -14,7 +14,7 @@ export interface OpsEndpoint {
  * Reads fill the caller's array in place through the resource's read op, so a
  * `BufferedProtocol` gets its bytes with no copy.
  */
-export class ConnChannel implements ByteChannel {
+export class OpsChannel implements ByteChannel {
   readonly canCloseWrite: boolean;
   readonly #endpoint: OpsEndpoint;
   #closed = false;

@@ -6,7 +6,7 @@
  */
 
 import { ProcessLookupError } from "../errors.ts";
-import { StreamsChannel } from "./_web_stream_channel.ts";
+import { WebStreamChannel } from "./_web_stream_channel.ts";
 import { type StreamProtocol, StreamTransport } from "./_stream_transport.ts";
 import type { ExceptionReporter } from "../_util/report.ts";
 import { TransportLifecycle } from "./_lifecycle.ts";
@@ -87,13 +87,13 @@ export class ChildProcessTransport extends SubprocessTransport {
     this.#life = new TransportLifecycle(loop, this, protocol, (exc) => this.#teardown(exc));
     this.#child = child;
     this.#pipes = [
-      piped[0] ? this.#pipe(0, new StreamsChannel(null, child.stdin), child.stdin) : null,
-      piped[1] ? this.#pipe(1, new StreamsChannel(child.stdout, null), child.stdout) : null,
-      piped[2] ? this.#pipe(2, new StreamsChannel(child.stderr, null), child.stderr) : null,
+      piped[0] ? this.#pipe(0, new WebStreamChannel(null, child.stdin), child.stdin) : null,
+      piped[1] ? this.#pipe(1, new WebStreamChannel(child.stdout, null), child.stdout) : null,
+      piped[2] ? this.#pipe(2, new WebStreamChannel(child.stderr, null), child.stderr) : null,
     ];
   }
 
-  #pipe(fd: number, channel: StreamsChannel, pipe: object): StreamTransport {
+  #pipe(fd: number, channel: WebStreamChannel, pipe: object): StreamTransport {
     this.#openPipes++;
     const forward: StreamProtocol = fd === 0
       ? {

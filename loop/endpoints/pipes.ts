@@ -4,8 +4,8 @@ import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
 import type { ExceptionReporter } from "../../_util/report.ts";
 import { openStream } from "./_open_stream.ts";
 import type { ByteChannel } from "../../transports/_channel.ts";
-import { ConnChannel } from "../../transports/_ops_channel.ts";
-import { StreamsChannel } from "../../transports/_web_stream_channel.ts";
+import { OpsChannel } from "../../transports/_ops_channel.ts";
+import { WebStreamChannel } from "../../transports/_web_stream_channel.ts";
 import type { ReadTransport, WriteTransport } from "../../transports/transport.ts";
 
 /**
@@ -61,7 +61,7 @@ function fileChannel(file: Deno.FsFile, method: string): ByteChannel {
     }
     throw err;
   }
-  return new ConnChannel(file, false);
+  return new OpsChannel(file, false);
 }
 
 function checkFactory(factory: unknown, method: string): void {
@@ -73,7 +73,7 @@ function checkFactory(factory: unknown, method: string): void {
 function readChannel(pipe: unknown, method: string): ByteChannel {
   if (pipe instanceof ReadableStream) {
     checkUnlocked(pipe, method);
-    return new StreamsChannel(pipe, null);
+    return new WebStreamChannel(pipe, null);
   }
   if (hasMethods(pipe, "read", "close")) return fileChannel(pipe as Deno.FsFile, method);
   throw new TypeError(`${method}: 'pipe' must be a Deno.FsFile, Deno.stdin or a ReadableStream`);
@@ -82,7 +82,7 @@ function readChannel(pipe: unknown, method: string): ByteChannel {
 function writeChannel(pipe: unknown, method: string): ByteChannel {
   if (pipe instanceof WritableStream) {
     checkUnlocked(pipe, method);
-    return new StreamsChannel(null, pipe);
+    return new WebStreamChannel(null, pipe);
   }
   if (hasMethods(pipe, "write", "close")) return fileChannel(pipe as Deno.FsFile, method);
   throw new TypeError(

@@ -13,7 +13,7 @@ import {
   checkSeconds,
   hasUnstableNet,
 } from "../../_util/validate.ts";
-import { ConnChannel } from "../../transports/_ops_channel.ts";
+import { OpsChannel } from "../../transports/_ops_channel.ts";
 import { connectFrom } from "../../transports/_node_socket_channel.ts";
 import {
   checkHandshakeTimeout,
@@ -160,7 +160,7 @@ export async function createConnection<P extends object>(
     const conn = checkConn(opts.sock, method);
     setNoDelay(conn);
     if (tls === null) {
-      return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+      return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
     }
     if (serverHostname === undefined) {
       throw new TypeError(`${method}: 'serverHostname' is required with 'ssl' and 'sock'`);
@@ -224,7 +224,7 @@ export async function createConnection<P extends object>(
   const conn = await Deno.connect(target);
   setNoDelay(conn);
   if (tls === null) {
-    return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+    return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
   }
   const [tlsConn, alpn] = await upgradeClient(
     conn,
@@ -272,7 +272,7 @@ export function createServer<P extends object>(
   const accept: AcceptHandler = tls === null
     ? (conn, onLost) => {
       setNoDelay(conn);
-      const channel = new ConnChannel(conn);
+      const channel = new OpsChannel(conn);
       const [transport] = openStream(loop, factory, method, channel, socketExtra(conn), {
         onLost,
       });
@@ -358,7 +358,7 @@ export function connectAcceptedSocket<P extends object>(
     if (ssl === null) {
       setNoDelay(conn);
       return Promise.resolve(
-        openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn)),
+        openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn)),
       );
     }
     if (typeof (conn as Deno.TlsConn).handshake !== "function") {

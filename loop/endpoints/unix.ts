@@ -5,7 +5,7 @@ import type { ExceptionReporter } from "../../_util/report.ts";
 import type { AcceptHandler, Listening } from "./_listening.ts";
 import { openStream, socketExtra } from "./_open_stream.ts";
 import { checkBoolean, checkNoNul, checkOptions } from "../../_util/validate.ts";
-import { ConnChannel } from "../../transports/_ops_channel.ts";
+import { OpsChannel } from "../../transports/_ops_channel.ts";
 import type { Transport } from "../../transports/transport.ts";
 
 /**
@@ -79,7 +79,7 @@ export async function createUnixConnection<P extends object>(
     if (path == null) throw new TypeError(`${method}: no 'path' and no 'sock' was given`);
     conn = await Deno.connect({ transport: "unix", path: checkPath(path, method) });
   }
-  return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+  return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
 }
 
 export function createUnixServer<P extends object>(
@@ -107,7 +107,7 @@ export function createUnixServer<P extends object>(
       loop,
       factory,
       method,
-      new ConnChannel(conn),
+      new OpsChannel(conn),
       socketExtra(conn),
       { onLost },
     );
