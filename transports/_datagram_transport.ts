@@ -8,18 +8,15 @@ import type { RemoteInfo, Socket } from "node:dgram";
 import { checkHost, checkPort } from "../_util/validate.ts";
 import { asBytes } from "../_util/bytes.ts";
 import { toError } from "../_util/error_values.ts";
-import { WriteFlowControl } from "./_flow_control.ts";
+import { type FlowControlCallbacks, WriteFlowControl } from "./_flow_control.ts";
 import type { ExceptionReporter } from "../_util/report.ts";
 import { TransportLifecycle } from "./_lifecycle.ts";
 import { toDenoError } from "./_node_socket_channel.ts";
 import { DatagramTransport, type NetAddress } from "./transport.ts";
 
 /** The callbacks a datagram transport may call; a protocol may have any subset. */
-export interface DatagramEndpointProtocol {
+export interface DatagramCallbacks extends FlowControlCallbacks {
   connectionMade?(transport: DatagramTransport): void;
-  connectionLost?(exc: Error | null): void;
-  pauseWriting?(): void;
-  resumeWriting?(): void;
   datagramReceived?(data: Uint8Array, addr: NetAddress): void;
   errorReceived?(exc: Error): void;
 }
@@ -29,7 +26,7 @@ export interface UdpTransportInit {
   loop: ExceptionReporter;
   /** A bound socket; the transport owns it from now on. */
   socket: Socket;
-  protocol: DatagramEndpointProtocol;
+  protocol: DatagramCallbacks;
   /** The connected peer as resolved, or `null` for an unconnected endpoint. */
   peer: NetAddress | null;
   /** The peer as the caller spelled it (a host name, say); `sendto` accepts it too. */
@@ -58,7 +55,7 @@ interface QueuedDatagram {
  * `sendto` order.
  */
 export class UdpTransport extends DatagramTransport {
-  readonly #life: TransportLifecycle<DatagramEndpointProtocol>;
+  readonly #life: TransportLifecycle<DatagramCallbacks>;
   readonly #socket: Socket;
   readonly #flow: WriteFlowControl;
   readonly #ipv6: boolean;

@@ -3,13 +3,13 @@
 import type { LifecycleCallbacks, TransportLifecycle } from "./_lifecycle.ts";
 
 /** The protocol callbacks flow control calls; a protocol may lack either. */
-export interface FlowControlledProtocol extends LifecycleCallbacks {
+export interface FlowControlCallbacks extends LifecycleCallbacks {
   pauseWriting?(): void;
   resumeWriting?(): void;
 }
 
 /** asyncio's default high watermark; the low one defaults to a quarter of the high one. */
-export const DEFAULT_HIGH_WATERMARK = 64 * 1024;
+const DEFAULT_HIGH_WATERMARK = 64 * 1024;
 
 function checkLimit(name: string, value: unknown): asserts value is number | undefined {
   if (value === undefined || value === null) return;
@@ -29,10 +29,10 @@ export class WriteFlowControl {
   high = DEFAULT_HIGH_WATERMARK;
   low = DEFAULT_HIGH_WATERMARK / 4;
   paused = false;
-  readonly #life: TransportLifecycle<FlowControlledProtocol>;
+  readonly #life: TransportLifecycle<FlowControlCallbacks>;
 
   /** Flow control calling the protocol in `life`'s slot. */
-  constructor(life: TransportLifecycle<FlowControlledProtocol>) {
+  constructor(life: TransportLifecycle<FlowControlCallbacks>) {
     this.#life = life;
   }
 

@@ -3,7 +3,7 @@
 import type { ByteChannel } from "./_channel.ts";
 
 /** What the ops channel needs of a `Deno.Conn`, `Deno.TlsConn` or `Deno.FsFile`. */
-export interface OpsEndpoint {
+interface OpsEndpoint {
   read(p: Uint8Array): Promise<number | null>;
   write(p: Uint8Array): Promise<number>;
   close(): void;

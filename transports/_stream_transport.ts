@@ -7,18 +7,15 @@
 import { InvalidStateError } from "../errors.ts";
 import type { ByteChannel } from "./_channel.ts";
 import { asBytes } from "../_util/bytes.ts";
-import { WriteFlowControl } from "./_flow_control.ts";
+import { type FlowControlCallbacks, WriteFlowControl } from "./_flow_control.ts";
 import type { ExceptionReporter } from "../_util/report.ts";
 import { TransportLifecycle } from "./_lifecycle.ts";
 import { ReadPipeTransport, WritePipeTransport } from "./_pipe_transports.ts";
 import { Transport } from "./transport.ts";
 
 /** The callbacks a stream transport may call; a protocol may have any subset. */
-export interface StreamProtocol {
+export interface StreamCallbacks extends FlowControlCallbacks {
   connectionMade?(transport: Transport | ReadPipeTransport | WritePipeTransport): void;
-  connectionLost?(exc: Error | null): void;
-  pauseWriting?(): void;
-  resumeWriting?(): void;
   dataReceived?(data: Uint8Array): void;
   eofReceived?(): unknown;
   getBuffer?(sizeHint: number): ArrayBufferView;
@@ -32,7 +29,7 @@ export type StreamMode = "duplex" | "read" | "write";
 export interface StreamTransportInit {
   loop: ExceptionReporter;
   channel: ByteChannel;
-  protocol: StreamProtocol;
+  protocol: StreamCallbacks;
   extra: Record<string, unknown>;
   /** `"read"` and `"write"` make pipe transports. */
   mode?: StreamMode;
@@ -82,7 +79,7 @@ export class StreamTransport extends Transport {
    * `ReadTransport` or `WriteTransport` that has only that direction's methods.
    */
   readonly facade: Transport | ReadPipeTransport | WritePipeTransport;
-  readonly #life: TransportLifecycle<StreamProtocol>;
+  readonly #life: TransportLifecycle<StreamCallbacks>;
   readonly #channel: ByteChannel;
   readonly #mode: StreamMode;
   readonly #onLost: StreamTransportInit["onLost"];

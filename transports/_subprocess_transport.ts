@@ -7,17 +7,15 @@
 
 import { ProcessLookupError } from "../errors.ts";
 import { WebStreamChannel } from "./_web_stream_channel.ts";
-import { type StreamProtocol, StreamTransport } from "./_stream_transport.ts";
+import { type StreamCallbacks, StreamTransport } from "./_stream_transport.ts";
 import type { ExceptionReporter } from "../_util/report.ts";
 import { TransportLifecycle } from "./_lifecycle.ts";
+import type { FlowControlCallbacks } from "./_flow_control.ts";
 import { type ReadTransport, SubprocessTransport, type WriteTransport } from "./transport.ts";
 
 /** The callbacks a subprocess transport may call; a protocol may have any subset. */
-export interface SubprocessProtocolCallbacks {
+export interface SubprocessCallbacks extends FlowControlCallbacks {
   connectionMade?(transport: SubprocessTransport): void;
-  connectionLost?(exc: Error | null): void;
-  pauseWriting?(): void;
-  resumeWriting?(): void;
   pipeDataReceived?(fd: number, data: Uint8Array): void;
   pipeConnectionLost?(fd: number, exc: Error | null): void;
   processExited?(): void;
@@ -65,7 +63,7 @@ export type PipedFds = readonly [stdin: boolean, stdout: boolean, stderr: boolea
  */
 export class ChildProcessTransport extends SubprocessTransport {
   readonly #loop: ExceptionReporter;
-  readonly #life: TransportLifecycle<SubprocessProtocolCallbacks>;
+  readonly #life: TransportLifecycle<SubprocessCallbacks>;
   readonly #child: Deno.ChildProcess;
   readonly #pipes: (StreamTransport | null)[];
   #openPipes = 0;
@@ -80,7 +78,7 @@ export class ChildProcessTransport extends SubprocessTransport {
     loop: ExceptionReporter,
     child: Deno.ChildProcess,
     piped: PipedFds,
-    protocol: SubprocessProtocolCallbacks,
+    protocol: SubprocessCallbacks,
   ) {
     super({ subprocess: child });
     this.#loop = loop;
@@ -95,7 +93,7 @@ export class ChildProcessTransport extends SubprocessTransport {
 
   #pipe(fd: number, channel: WebStreamChannel, pipe: object): StreamTransport {
     this.#openPipes++;
-    const forward: StreamProtocol = fd === 0
+    const forward: StreamCallbacks = fd === 0
       ? {
         pauseWriting: () => this.#call("pauseWriting"),
         resumeWriting: () => this.#call("resumeWriting"),
@@ -230,7 +228,7 @@ export class ChildProcessTransport extends SubprocessTransport {
   /** Calls a protocol callback; one that throws is a fatal error. */
   #call<K extends "pauseWriting" | "resumeWriting" | "pipeConnectionLost" | "processExited">(
     callback: K,
-    ...args: Parameters<NonNullable<SubprocessProtocolCallbacks[K]>>
+    ...args: Parameters<NonNullable<SubprocessCallbacks[K]>>
   ): void {
     try {
       (this.#life.protocol[callback] as ((...a: typeof args) => void) | undefined)?.(...args);

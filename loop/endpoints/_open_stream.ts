@@ -4,8 +4,8 @@ import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
 import type { ExceptionReporter } from "../../_util/report.ts";
 import type { ByteChannel } from "../../transports/_channel.ts";
 import {
+  type StreamCallbacks,
   type StreamMode,
-  type StreamProtocol,
   StreamTransport,
   type StreamTransportInit,
 } from "../../transports/_stream_transport.ts";
@@ -24,7 +24,7 @@ export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, meth
 }
 
 /** Options for {@linkcode openStream}. */
-export interface OpenStreamOptions {
+interface OpenStreamOptions {
   mode?: StreamMode;
   onLost?: StreamTransportInit["onLost"];
 }
@@ -53,7 +53,7 @@ export function openStream<P extends object>(
   const transport = new StreamTransport({
     loop,
     channel,
-    protocol: protocol as StreamProtocol,
+    protocol: protocol as StreamCallbacks,
     extra,
     ...options,
   });
@@ -63,7 +63,7 @@ export function openStream<P extends object>(
 }
 
 /** A Deno address as asyncio spells it: `[host, port]`, or a Unix socket path. */
-export function toAddress(addr: Deno.Addr): Address | undefined {
+function toAddress(addr: Deno.Addr): Address | undefined {
   switch (addr.transport) {
     case "tcp":
     case "udp":

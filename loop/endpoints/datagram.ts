@@ -11,10 +11,7 @@ import type { ExceptionReporter } from "../../_util/report.ts";
 import { makeProtocol } from "./_open_stream.ts";
 import { checkBoolean, checkNetAddress, checkOptions } from "../../_util/validate.ts";
 import { toDenoError } from "../../transports/_node_socket_channel.ts";
-import {
-  type DatagramEndpointProtocol,
-  UdpTransport,
-} from "../../transports/_datagram_transport.ts";
+import { type DatagramCallbacks, UdpTransport } from "../../transports/_datagram_transport.ts";
 import type { DatagramTransport, NetAddress } from "../../transports/transport.ts";
 
 /**
@@ -155,7 +152,7 @@ async function openEndpoint<P extends object>(
   const transport = new UdpTransport({
     loop,
     socket,
-    protocol: protocol as DatagramEndpointProtocol,
+    protocol: protocol as DatagramCallbacks,
     peer,
     peerAsGiven,
     extra,

@@ -2,7 +2,7 @@
 
 import { InvalidStateError, SendfileNotAvailableError } from "../../errors.ts";
 import { checkBoolean, checkOptions } from "../../_util/validate.ts";
-import type { StreamProtocol } from "../../transports/_stream_transport.ts";
+import type { StreamCallbacks } from "../../transports/_stream_transport.ts";
 import type { Transport } from "../../transports/transport.ts";
 
 /**
@@ -79,9 +79,9 @@ function checkOffset(value: unknown, method: string, name: string, min: number):
  * and last flow-control call so the user's protocol can be told the net
  * change on restore.
  */
-class SendfileProtocol implements StreamProtocol {
+class SendfileProtocol implements StreamCallbacks {
   readonly #transport: SendfileTransport;
-  readonly #user: StreamProtocol;
+  readonly #user: StreamCallbacks;
   readonly #resumeReading: boolean;
   #waiter: PromiseWithResolvers<void> | null = null;
   #lost: Error | null = null;
@@ -91,7 +91,7 @@ class SendfileProtocol implements StreamProtocol {
 
   constructor(transport: SendfileTransport) {
     this.#transport = transport;
-    this.#user = transport.getProtocol() as StreamProtocol;
+    this.#user = transport.getProtocol() as StreamCallbacks;
     this.#resumeReading = transport.isReading?.() ?? false;
     transport.pauseReading?.();
     transport.setProtocol(this);

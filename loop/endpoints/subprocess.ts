@@ -7,7 +7,7 @@ import { checkBoolean, checkNoNul, checkOptions } from "../../_util/validate.ts"
 import {
   ChildProcessTransport,
   type PipedFds,
-  type SubprocessProtocolCallbacks,
+  type SubprocessCallbacks,
 } from "../../transports/_subprocess_transport.ts";
 import type { SubprocessTransport } from "../../transports/transport.ts";
 
@@ -216,7 +216,7 @@ async function open<P extends object>(
     loop,
     child,
     piped,
-    protocol as SubprocessProtocolCallbacks,
+    protocol as SubprocessCallbacks,
   );
   const failure = transport.start();
   if (failure) throw failure;
