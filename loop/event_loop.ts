@@ -7,6 +7,7 @@
 
 import { Future } from "./future.ts";
 import { runningLoop, setRunningLoop } from "./_running.ts";
+import { checkFunction, checkSeconds } from "../_util/validate.ts";
 import { Handle, TimerHandle } from "./handles.ts";
 import { type Server, startServer } from "./server.ts";
 import type { ProtocolFactory } from "../protocols/protocol_factory.ts";
@@ -129,7 +130,7 @@ export class EventLoop {
    * already due; callbacks run in the order they were scheduled.
    */
   callSoon<A extends unknown[]>(callback: (...args: A) => void, ...args: A): Handle {
-    checkCallback(callback, "callSoon");
+    checkFunction(callback, "callSoon", "callback", "a function");
     const handle = new Handle();
     this.#ready.push({ handle, callback: callback as Callback, args });
     if (!this.#drainScheduled) {
@@ -166,8 +167,8 @@ export class EventLoop {
     callback: (...args: A) => void,
     ...args: A
   ): TimerHandle {
-    checkSeconds(delay, "callLater", "delay");
-    checkCallback(callback, "callLater");
+    checkSeconds(delay, "callLater", "delay", "any");
+    checkFunction(callback, "callLater", "callback", "a function");
     const handle = new TimerHandle(this.time() + delay, () => clearTimeout(id));
     const id = setTimeout(
       () => this.#run(handle, callback as Callback, args),
@@ -182,7 +183,7 @@ export class EventLoop {
     callback: (...args: A) => void,
     ...args: A
   ): TimerHandle {
-    checkSeconds(when, "callAt", "when");
+    checkSeconds(when, "callAt", "when", "any");
     return this.callLater(when - this.time(), callback, ...args);
   }
 
@@ -378,19 +379,6 @@ export class EventLoop {
   }
 }
 
-function checkCallback(callback: unknown, method: string): void {
-  if (typeof callback !== "function") {
-    throw new TypeError(`${method}: 'callback' must be a function, got ${typeof callback}`);
-  }
-}
-
-function checkSeconds(value: unknown, method: string, name: string): void {
-  if (typeof value !== "number") {
-    throw new TypeError(`${method}: '${name}' must be a number of seconds, got ${typeof value}`);
-  }
-  if (Number.isNaN(value)) throw new RangeError(`${method}: '${name}' is NaN`);
-}
-
 function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (typeof value === "object") return value.constructor?.name ?? "object";
@@ -427,8 +415,6 @@ export function getRunningLoop(): EventLoop {
  * ```
  */
 export async function run<T>(main: () => T | Promise<T>): Promise<T> {
-  if (typeof main !== "function") {
-    throw new TypeError(`run: 'main' must be a function, got ${typeof main}`);
-  }
+  checkFunction(main, "run", "main", "a function");
   return await main();
 }

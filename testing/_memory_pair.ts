@@ -2,6 +2,7 @@
 
 import { getRunningLoop } from "../loop/event_loop.ts";
 import type { ProtocolFactory } from "../protocols/protocol_factory.ts";
+import { checkFactory } from "../_util/validate.ts";
 import { openStream } from "../loop/endpoints/_open_stream.ts";
 import { WebStreamChannel } from "../transports/_web_stream_channel.ts";
 import type { Transport } from "../transports/transport.ts";
@@ -21,12 +22,6 @@ const DEFAULT_CAPACITY = 64 * 1024;
 
 /** How to reset each pair transport's connection, for {@linkcode simulatePeerReset}. */
 const resets = new WeakMap<Transport, (error: Error) => void>();
-
-function checkFactory(factory: unknown, name: string): void {
-  if (typeof factory !== "function") {
-    throw new TypeError(`createTransportPair: '${name}' must be a function that makes a protocol`);
-  }
-}
 
 function checkCapacity(capacity: unknown): number {
   if (capacity === undefined) return DEFAULT_CAPACITY;
@@ -69,8 +64,8 @@ export async function createTransportPair<A extends object, B extends object>(
   factoryB: ProtocolFactory<B>,
   options: TransportPairOptions = {},
 ): Promise<[[Transport, A], [Transport, B]]> {
-  checkFactory(factoryA, "factoryA");
-  checkFactory(factoryB, "factoryB");
+  checkFactory(factoryA, "createTransportPair", "factoryA");
+  checkFactory(factoryB, "createTransportPair", "factoryB");
   if (typeof options !== "object" || options === null) {
     throw new TypeError("createTransportPair: 'options' must be an object");
   }

@@ -2,6 +2,7 @@
 
 import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
 import type { ExceptionReporter } from "../../_util/report.ts";
+import { checkFactory } from "../../_util/validate.ts";
 import type { ByteChannel } from "../../transports/_channel.ts";
 import {
   type StreamCallbacks,
@@ -13,9 +14,7 @@ import type { Address } from "../../transports/transport.ts";
 
 /** Calls `factory`, checking that it is a function that makes an object. */
 export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, method: string): P {
-  if (typeof factory !== "function") {
-    throw new TypeError(`${method}: 'factory' must be a function that makes a protocol`);
-  }
+  checkFactory(factory, method);
   const protocol = factory();
   if (typeof protocol !== "object" || protocol === null) {
     throw new TypeError(`${method}: the protocol factory returned ${protocol}, not an object`);

@@ -9,7 +9,12 @@ import { isIP } from "node:net";
 import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
 import type { ExceptionReporter } from "../../_util/report.ts";
 import { makeProtocol } from "./_open_stream.ts";
-import { checkBoolean, checkNetAddress, checkOptions } from "../../_util/validate.ts";
+import {
+  checkFactory,
+  checkNetAddress,
+  checkOptions,
+  optionalBoolean,
+} from "../../_util/validate.ts";
 import { toDenoError } from "../../transports/_node_socket_channel.ts";
 import { type DatagramCallbacks, UdpTransport } from "../../transports/_datagram_transport.ts";
 import type { DatagramTransport, NetAddress } from "../../transports/transport.ts";
@@ -59,7 +64,7 @@ export async function createDatagramEndpoint<P extends object>(
 ): Promise<[DatagramTransport, P]> {
   checkOptions(opts, METHOD);
   opts ??= {};
-  if (typeof factory !== "function") throw new TypeError(`${METHOD}: 'factory' must be a function`);
+  checkFactory(factory, METHOD);
   if (opts.sock !== undefined) return wrapSocket(loop, factory, opts);
 
   let family = checkFamily(opts.family);
@@ -69,12 +74,8 @@ export async function createDatagramEndpoint<P extends object>(
   const remote = opts.remoteAddr === undefined
     ? null
     : checkNetAddress(opts.remoteAddr, METHOD, "remoteAddr", false);
-  const reusePort = opts.reusePort === undefined
-    ? false
-    : checkBoolean(opts.reusePort, METHOD, "reusePort");
-  const allowBroadcast = opts.allowBroadcast === undefined
-    ? false
-    : checkBoolean(opts.allowBroadcast, METHOD, "allowBroadcast");
+  const reusePort = optionalBoolean(opts.reusePort, METHOD, "reusePort", false);
+  const allowBroadcast = optionalBoolean(opts.allowBroadcast, METHOD, "allowBroadcast", false);
   if (local === null && remote === null && family === 0) {
     throw new TypeError(`${METHOD}: give 'localAddr', 'remoteAddr' or 'family' (4 or 6)`);
   }

@@ -3,6 +3,7 @@
 import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
 import type { ExceptionReporter } from "../../_util/report.ts";
 import { openStream } from "./_open_stream.ts";
+import { checkFactory } from "../../_util/validate.ts";
 import type { ByteChannel } from "../../transports/_channel.ts";
 import { OpsChannel } from "../../transports/_ops_channel.ts";
 import { WebStreamChannel } from "../../transports/_web_stream_channel.ts";
@@ -64,12 +65,6 @@ function fileChannel(file: Deno.FsFile, method: string): ByteChannel {
   return new OpsChannel(file, false);
 }
 
-function checkFactory(factory: unknown, method: string): void {
-  if (typeof factory !== "function") {
-    throw new TypeError(`${method}: 'factory' must be a function that makes a protocol`);
-  }
-}
-
 function readChannel(pipe: unknown, method: string): ByteChannel {
   if (pipe instanceof ReadableStream) {
     checkUnlocked(pipe, method);
@@ -94,30 +89,26 @@ export function connectReadPipe<P extends object>(
   loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   pipe: ReadPipe,
-): Promise<[ReadTransport, P]> {
+): [ReadTransport, P] {
   const method = "connectReadPipe";
-  return Promise.try(() => {
-    checkFactory(factory, method);
-    const channel = readChannel(pipe, method);
-    const [stream, protocol] = openStream(loop, factory, method, channel, { pipe }, {
-      mode: "read",
-    });
-    return [stream.facade as ReadTransport, protocol];
+  checkFactory(factory, method);
+  const channel = readChannel(pipe, method);
+  const [stream, protocol] = openStream(loop, factory, method, channel, { pipe }, {
+    mode: "read",
   });
+  return [stream.facade as ReadTransport, protocol];
 }
 
 export function connectWritePipe<P extends object>(
   loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   pipe: WritePipe,
-): Promise<[WriteTransport, P]> {
+): [WriteTransport, P] {
   const method = "connectWritePipe";
-  return Promise.try(() => {
-    checkFactory(factory, method);
-    const channel = writeChannel(pipe, method);
-    const [stream, protocol] = openStream(loop, factory, method, channel, { pipe }, {
-      mode: "write",
-    });
-    return [stream.facade as WriteTransport, protocol];
+  checkFactory(factory, method);
+  const channel = writeChannel(pipe, method);
+  const [stream, protocol] = openStream(loop, factory, method, channel, { pipe }, {
+    mode: "write",
   });
+  return [stream.facade as WriteTransport, protocol];
 }

@@ -1,9 +1,9 @@
 /** `sendfile`: a file range through a transport, with flow control. */
 
 import { InvalidStateError, SendfileNotAvailableError } from "../../errors.ts";
-import { checkBoolean, checkOptions } from "../../_util/validate.ts";
+import { checkOptions, optionalBoolean } from "../../_util/validate.ts";
 import type { StreamCallbacks } from "../../transports/_stream_transport.ts";
-import type { Transport } from "../../transports/transport.ts";
+import { type Transport, WriteTransport } from "../../transports/transport.ts";
 
 /**
  * Options of {@linkcode EventLoop.sendfile}.
@@ -42,14 +42,10 @@ interface SendfileTransport {
 }
 
 function checkTransport(transport: unknown, method: string): SendfileTransport {
-  const t = transport as SendfileTransport | null;
-  if (
-    typeof t !== "object" || t === null || typeof t.write !== "function" ||
-    typeof t.setProtocol !== "function" || typeof t.getWriteBufferSize !== "function"
-  ) {
+  if (!(transport instanceof WriteTransport)) {
     throw new TypeError(`${method}: 'transport' must be a writable transport made by the loop`);
   }
-  return t;
+  return transport as WriteTransport & SendfileTransport;
 }
 
 function checkFile(file: unknown, method: string): Deno.FsFile {
@@ -154,9 +150,7 @@ export async function sendfile(
   const source = checkFile(file, method);
   checkOffset(offset, method, "offset", 0);
   if (count !== null && count !== undefined) checkOffset(count, method, "count", 1);
-  const fallback = opts.fallback === undefined
-    ? true
-    : checkBoolean(opts.fallback, method, "fallback");
+  const fallback = optionalBoolean(opts.fallback, method, "fallback", true);
   if (target.isClosing()) throw new InvalidStateError(`${method}: the transport is closing`);
   if (!fallback) {
     throw new SendfileNotAvailableError(

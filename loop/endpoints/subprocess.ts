@@ -3,7 +3,7 @@
 import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
 import type { ExceptionReporter } from "../../_util/report.ts";
 import { makeProtocol } from "./_open_stream.ts";
-import { checkBoolean, checkNoNul, checkOptions } from "../../_util/validate.ts";
+import { checkNoNul, checkOptions, optionalBoolean } from "../../_util/validate.ts";
 import {
   ChildProcessTransport,
   type PipedFds,
@@ -164,9 +164,7 @@ function toCommand(
     args,
     cwd: checkCwd(opts.cwd, method),
     env: checkEnv(opts.env, method),
-    clearEnv: opts.clearEnv === undefined
-      ? false
-      : checkBoolean(opts.clearEnv, method, "opts.clearEnv"),
+    clearEnv: optionalBoolean(opts.clearEnv, method, "opts.clearEnv", false),
     stdin: toStdio(opts.stdin, method, "stdin"),
     stdout: toStdio(opts.stdout, method, "stdout"),
     stderr: toStdio(opts.stderr, method, "stderr", true),
@@ -223,7 +221,7 @@ async function open<P extends object>(
   return [transport, protocol];
 }
 
-export function subprocessExec<P extends object>(
+export async function subprocessExec<P extends object>(
   loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   program: string | URL,
@@ -232,23 +230,17 @@ export function subprocessExec<P extends object>(
 ): Promise<[SubprocessTransport, P]> {
   const method = "subprocessExec";
   if (typeof program !== "string" && !(program instanceof URL)) {
-    return Promise.reject(
-      new TypeError(`${method}: 'program' must be a string or URL, got ${typeof program}`),
-    );
+    throw new TypeError(`${method}: 'program' must be a string or URL, got ${typeof program}`);
   }
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === "string")) {
-    return Promise.reject(new TypeError(`${method}: 'args' must be an array of strings`));
+    throw new TypeError(`${method}: 'args' must be an array of strings`);
   }
-  try {
-    if (typeof program === "string") checkNoNul(program, method, "program");
-    args.forEach((arg, i) => checkNoNul(arg, method, `args[${i}]`));
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return open(loop, factory, method, program, args, opts);
+  if (typeof program === "string") checkNoNul(program, method, "program");
+  args.forEach((arg, i) => checkNoNul(arg, method, `args[${i}]`));
+  return await open(loop, factory, method, program, args, opts);
 }
 
-export function subprocessShell<P extends object>(
+export async function subprocessShell<P extends object>(
   loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   cmd: string,
@@ -256,10 +248,8 @@ export function subprocessShell<P extends object>(
 ): Promise<[SubprocessTransport, P]> {
   const method = "subprocessShell";
   if (typeof cmd !== "string" || cmd.length === 0) {
-    return Promise.reject(new TypeError(`${method}: 'cmd' must be a non-empty string`));
+    throw new TypeError(`${method}: 'cmd' must be a non-empty string`);
   }
-  if (cmd.includes("\0")) {
-    return Promise.reject(new TypeError(`${method}: 'cmd' must not contain a NUL byte`));
-  }
-  return open(loop, factory, method, "/bin/sh", ["-c", cmd], opts);
+  checkNoNul(cmd, method, "cmd");
+  return await open(loop, factory, method, "/bin/sh", ["-c", cmd], opts);
 }

@@ -5,13 +5,14 @@ import type { ExceptionReporter } from "../../_util/report.ts";
 import type { AcceptHandler, Listening } from "./_listening.ts";
 import { openStream, socketExtra } from "./_open_stream.ts";
 import {
-  checkBoolean,
+  checkFactory,
   checkHost,
   checkNetAddress,
   checkOptions,
   checkPort,
   checkSeconds,
   hasUnstableNet,
+  optionalBoolean,
 } from "../../_util/validate.ts";
 import { OpsChannel } from "../../transports/_ops_channel.ts";
 import { connectFrom } from "../../transports/_node_socket_channel.ts";
@@ -144,7 +145,7 @@ export async function createConnection<P extends object>(
 ): Promise<[Transport, P]> {
   const method = "createConnection";
   checkOptions(opts, method);
-  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
+  checkFactory(factory, method);
   const tls = checkTlsClient(opts.ssl, method);
   if (tls === null && opts.serverHostname !== undefined) {
     throw new TypeError(`${method}: 'serverHostname' is only meaningful with 'ssl'`);
@@ -190,7 +191,7 @@ export async function createConnection<P extends object>(
   checkPort(port, method, false);
   const delay = opts.happyEyeballsDelay === undefined
     ? DEFAULT_HAPPY_EYEBALLS_DELAY
-    : checkSeconds(opts.happyEyeballsDelay, method, "happyEyeballsDelay", true);
+    : checkSeconds(opts.happyEyeballsDelay, method, "happyEyeballsDelay", "nonNegative");
   if (opts.localAddr !== undefined) {
     if (tls !== null) {
       throw new Deno.errors.NotSupported(
@@ -245,10 +246,8 @@ export function createServer<P extends object>(
 ): Listening {
   const method = "createServer";
   checkOptions(opts, method);
-  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
-  const startServing = opts.startServing === undefined
-    ? true
-    : checkBoolean(opts.startServing, method, "startServing");
+  checkFactory(factory, method);
+  const startServing = optionalBoolean(opts.startServing, method, "startServing", true);
   const tls = checkTlsServer(opts.ssl, method);
   const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
   let listeners: Deno.Listener[];
@@ -310,9 +309,7 @@ function listenAll(
       throw new RangeError(`${method}: 'backlog' must be a positive integer, got ${backlog}`);
     }
   }
-  const reusePort = opts.reusePort === undefined
-    ? false
-    : checkBoolean(opts.reusePort, method, "reusePort");
+  const reusePort = optionalBoolean(opts.reusePort, method, "reusePort", false);
   if (reusePort && !hasUnstableNet()) {
     throw new Deno.errors.NotSupported(
       `${method}: 'reusePort' needs Deno's --unstable-net flag (run again with --unstable-net)`,
@@ -343,34 +340,28 @@ function listenAll(
   return listeners;
 }
 
-export function connectAcceptedSocket<P extends object>(
+export async function connectAcceptedSocket<P extends object>(
   loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
   sock: Deno.Conn,
   opts: ConnectAcceptedSocketOptions,
 ): Promise<[Transport, P]> {
   const method = "connectAcceptedSocket";
-  try {
-    checkOptions(opts, method);
-    const conn = checkConn(sock, method);
-    const ssl = opts.ssl === true ? true : checkTlsServer(opts.ssl, method);
-    const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, ssl !== null, method);
-    if (ssl === null) {
-      setNoDelay(conn);
-      return Promise.resolve(
-        openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn)),
-      );
-    }
-    if (typeof (conn as Deno.TlsConn).handshake !== "function") {
-      throw new Deno.errors.NotSupported(
-        `${method}: Deno cannot start server-side TLS on a plain connection; ` +
-          "with 'ssl', 'sock' must be a Deno.TlsConn accepted from Deno.listenTls",
-      );
-    }
-    return acceptTls(loop, factory, method, conn as Deno.TlsConn, ssl, timeout);
-  } catch (err) {
-    return Promise.reject(err);
+  checkOptions(opts, method);
+  const conn = checkConn(sock, method);
+  const ssl = opts.ssl === true ? true : checkTlsServer(opts.ssl, method);
+  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, ssl !== null, method);
+  if (ssl === null) {
+    setNoDelay(conn);
+    return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
   }
+  if (typeof (conn as Deno.TlsConn).handshake !== "function") {
+    throw new Deno.errors.NotSupported(
+      `${method}: Deno cannot start server-side TLS on a plain connection; ` +
+        "with 'ssl', 'sock' must be a Deno.TlsConn accepted from Deno.listenTls",
+    );
+  }
+  return await acceptTls(loop, factory, method, conn as Deno.TlsConn, ssl, timeout);
 }
 
 async function acceptTls<P extends object>(

@@ -4,7 +4,7 @@ import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
 import type { ExceptionReporter } from "../../_util/report.ts";
 import type { AcceptHandler, Listening } from "./_listening.ts";
 import { openStream, socketExtra } from "./_open_stream.ts";
-import { checkBoolean, checkNoNul, checkOptions } from "../../_util/validate.ts";
+import { checkFactory, checkNoNul, checkOptions, optionalBoolean } from "../../_util/validate.ts";
 import { OpsChannel } from "../../transports/_ops_channel.ts";
 import type { Transport } from "../../transports/transport.ts";
 
@@ -70,7 +70,7 @@ export async function createUnixConnection<P extends object>(
 ): Promise<[Transport, P]> {
   const method = "createUnixConnection";
   checkOptions(opts, method);
-  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
+  checkFactory(factory, method);
   let conn: Deno.Conn;
   if (opts.sock !== undefined) {
     if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
@@ -90,10 +90,8 @@ export function createUnixServer<P extends object>(
 ): Listening {
   const method = "createUnixServer";
   checkOptions(opts, method);
-  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
-  const startServing = opts.startServing === undefined
-    ? true
-    : checkBoolean(opts.startServing, method, "startServing");
+  checkFactory(factory, method);
+  const startServing = optionalBoolean(opts.startServing, method, "startServing", true);
   let listener: Deno.Listener;
   if (opts.sock !== undefined) {
     if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
