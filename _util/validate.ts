@@ -104,6 +104,12 @@ export function checkFactory(factory: unknown, method: string, name = "factory")
   checkFunction(factory, method, name, "a function that makes a protocol");
 }
 
+/** The arguments every connection-making loop method takes: a factory and options. */
+export function checkFactoryAndOptions(factory: unknown, opts: unknown, method: string): void {
+  checkOptions(opts, method);
+  checkFactory(factory, method);
+}
+
 /** An `[host, port]` address. */
 export function checkNetAddress(
   value: unknown,

@@ -37,12 +37,7 @@ import {
   type CreateDatagramEndpointOptions,
 } from "./endpoints/datagram.ts";
 import { subprocessExec, type SubprocessOptions, subprocessShell } from "./endpoints/subprocess.ts";
-import {
-  connectReadPipe,
-  connectWritePipe,
-  type ReadPipe,
-  type WritePipe,
-} from "./endpoints/pipes.ts";
+import { connectPipe, type ReadPipe, type WritePipe } from "./endpoints/pipes.ts";
 import type {
   DatagramTransport,
   ReadTransport,
@@ -341,7 +336,7 @@ export class EventLoop {
     factory: ProtocolFactory<P>,
     pipe: ReadPipe,
   ): Promise<[ReadTransport, P]> {
-    return await connectReadPipe(this, factory, pipe);
+    return await connectPipe(this, factory, pipe, "read") as [ReadTransport, P];
   }
 
   /**
@@ -352,7 +347,7 @@ export class EventLoop {
     factory: ProtocolFactory<P>,
     pipe: WritePipe,
   ): Promise<[WriteTransport, P]> {
-    return await connectWritePipe(this, factory, pipe);
+    return await connectPipe(this, factory, pipe, "write") as [WriteTransport, P];
   }
 
   /**

@@ -11,11 +11,11 @@ import { type FlowControlCallbacks, WriteFlowControl } from "./_flow_control.ts"
 import type { ExceptionReporter } from "../_util/report.ts";
 import { TransportLifecycle } from "./_lifecycle.ts";
 import { ReadPipeTransport, WritePipeTransport } from "./_pipe_transports.ts";
-import { Transport } from "./transport.ts";
+import { type ReadTransport, Transport, type WriteTransport } from "./transport.ts";
 
 /** The callbacks a stream transport may call; a protocol may have any subset. */
 export interface StreamCallbacks extends FlowControlCallbacks {
-  connectionMade?(transport: Transport | ReadPipeTransport | WritePipeTransport): void;
+  connectionMade?(transport: Transport | ReadTransport | WriteTransport): void;
   dataReceived?(data: Uint8Array): void;
   eofReceived?(): unknown;
   getBuffer?(sizeHint: number): ArrayBufferView;
@@ -78,7 +78,7 @@ export class StreamTransport extends Transport {
    * What users and the protocol see: the transport itself, or for a pipe a
    * `ReadTransport` or `WriteTransport` that has only that direction's methods.
    */
-  readonly facade: Transport | ReadPipeTransport | WritePipeTransport;
+  readonly facade: Transport | ReadTransport | WriteTransport;
   readonly #life: TransportLifecycle<StreamCallbacks>;
   readonly #channel: ByteChannel;
   readonly #mode: StreamMode;

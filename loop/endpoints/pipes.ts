@@ -85,30 +85,19 @@ function writeChannel(pipe: unknown, method: string): ByteChannel {
   );
 }
 
-export function connectReadPipe<P extends object>(
+/**
+ * Connects a protocol from `factory` to the read or write end of a pipe, as a
+ * one-way transport: `connectReadPipe` and `connectWritePipe`.
+ */
+export function connectPipe<P extends object>(
   loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
-  pipe: ReadPipe,
-): [ReadTransport, P] {
-  const method = "connectReadPipe";
+  pipe: ReadPipe | WritePipe,
+  mode: "read" | "write",
+): [ReadTransport | WriteTransport, P] {
+  const method = mode === "read" ? "connectReadPipe" : "connectWritePipe";
   checkFactory(factory, method);
-  const channel = readChannel(pipe, method);
-  const [stream, protocol] = openStream(loop, factory, method, channel, { pipe }, {
-    mode: "read",
-  });
-  return [stream.facade as ReadTransport, protocol];
-}
-
-export function connectWritePipe<P extends object>(
-  loop: ExceptionReporter,
-  factory: ProtocolFactory<P>,
-  pipe: WritePipe,
-): [WriteTransport, P] {
-  const method = "connectWritePipe";
-  checkFactory(factory, method);
-  const channel = writeChannel(pipe, method);
-  const [stream, protocol] = openStream(loop, factory, method, channel, { pipe }, {
-    mode: "write",
-  });
-  return [stream.facade as WriteTransport, protocol];
+  const channel = mode === "read" ? readChannel(pipe, method) : writeChannel(pipe, method);
+  const [stream, protocol] = openStream(loop, factory, method, channel, { pipe }, { mode });
+  return [stream.facade as ReadTransport | WriteTransport, protocol];
 }

@@ -2,10 +2,10 @@
 
 import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
 import type { ExceptionReporter } from "../../_util/report.ts";
-import type { AcceptHandler, Listening } from "./_listening.ts";
+import { type AcceptHandler, checkServerArgs, type Listening } from "./_listening.ts";
 import { openStream, socketExtra } from "./_open_stream.ts";
 import {
-  checkFactory,
+  checkFactoryAndOptions,
   checkHost,
   checkNetAddress,
   checkOptions,
@@ -144,8 +144,7 @@ export async function createConnection<P extends object>(
   opts: CreateConnectionOptions,
 ): Promise<[Transport, P]> {
   const method = "createConnection";
-  checkOptions(opts, method);
-  checkFactory(factory, method);
+  checkFactoryAndOptions(factory, opts, method);
   const tls = checkTlsClient(opts.ssl, method);
   if (tls === null && opts.serverHostname !== undefined) {
     throw new TypeError(`${method}: 'serverHostname' is only meaningful with 'ssl'`);
@@ -245,9 +244,7 @@ export function createServer<P extends object>(
   opts: CreateServerOptions,
 ): Listening {
   const method = "createServer";
-  checkOptions(opts, method);
-  checkFactory(factory, method);
-  const startServing = optionalBoolean(opts.startServing, method, "startServing", true);
+  const startServing = checkServerArgs(factory, opts, method);
   const tls = checkTlsServer(opts.ssl, method);
   const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
   let listeners: Deno.Listener[];

@@ -2,9 +2,9 @@
 
 import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
 import type { ExceptionReporter } from "../../_util/report.ts";
-import type { AcceptHandler, Listening } from "./_listening.ts";
+import { type AcceptHandler, checkServerArgs, type Listening } from "./_listening.ts";
 import { openStream, socketExtra } from "./_open_stream.ts";
-import { checkFactory, checkNoNul, checkOptions, optionalBoolean } from "../../_util/validate.ts";
+import { checkFactoryAndOptions, checkNoNul } from "../../_util/validate.ts";
 import { OpsChannel } from "../../transports/_ops_channel.ts";
 import type { Transport } from "../../transports/transport.ts";
 
@@ -62,6 +62,21 @@ function checkUnixSock<T extends Deno.Conn | Deno.Listener>(
   return sock as T;
 }
 
+/** The checked `sock`, or else the checked `path`: exactly one must be given. */
+function sockOrPath<T extends Deno.Conn | Deno.Listener>(
+  path: unknown,
+  sock: unknown,
+  method: string,
+  kind: "Conn" | "Listener",
+): T | string {
+  if (sock !== undefined) {
+    if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
+    return checkUnixSock<T>(sock, method, kind);
+  }
+  if (path == null) throw new TypeError(`${method}: no 'path' and no 'sock' was given`);
+  return checkPath(path, method);
+}
+
 export async function createUnixConnection<P extends object>(
   loop: ExceptionReporter,
   factory: ProtocolFactory<P>,
@@ -69,16 +84,11 @@ export async function createUnixConnection<P extends object>(
   opts: CreateUnixConnectionOptions,
 ): Promise<[Transport, P]> {
   const method = "createUnixConnection";
-  checkOptions(opts, method);
-  checkFactory(factory, method);
-  let conn: Deno.Conn;
-  if (opts.sock !== undefined) {
-    if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
-    conn = checkUnixSock(opts.sock, method, "Conn");
-  } else {
-    if (path == null) throw new TypeError(`${method}: no 'path' and no 'sock' was given`);
-    conn = await Deno.connect({ transport: "unix", path: checkPath(path, method) });
-  }
+  checkFactoryAndOptions(factory, opts, method);
+  const target = sockOrPath<Deno.Conn>(path, opts.sock, method, "Conn");
+  const conn = typeof target === "string"
+    ? await Deno.connect({ transport: "unix", path: target })
+    : target;
   return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
 }
 
@@ -89,17 +99,9 @@ export function createUnixServer<P extends object>(
   opts: CreateUnixServerOptions,
 ): Listening {
   const method = "createUnixServer";
-  checkOptions(opts, method);
-  checkFactory(factory, method);
-  const startServing = optionalBoolean(opts.startServing, method, "startServing", true);
-  let listener: Deno.Listener;
-  if (opts.sock !== undefined) {
-    if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
-    listener = checkUnixSock(opts.sock, method, "Listener");
-  } else {
-    if (path == null) throw new TypeError(`${method}: no 'path' and no 'sock' was given`);
-    listener = listenUnix(checkPath(path, method), method);
-  }
+  const startServing = checkServerArgs(factory, opts, method);
+  const target = sockOrPath<Deno.Listener>(path, opts.sock, method, "Listener");
+  const listener = typeof target === "string" ? listenUnix(target, method) : target;
   const accept: AcceptHandler = (conn, onLost) => {
     const [transport] = openStream(
       loop,
