@@ -3,7 +3,19 @@
 import { assertEquals, assertStrictEquals } from "@std/assert";
 import { OpsChannel } from "../transports/_ops_channel.ts";
 
-async function withFile(bytes: Uint8Array, body: (file: Deno.FsFile) => Promise<void>) {
+/** Closes `file` unless it is closed already. */
+function release(file: Deno.FsFile): void {
+  try {
+    file.close();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.BadResource)) throw err;
+  }
+}
+
+async function withFile(
+  bytes: Uint8Array,
+  body: (file: Deno.FsFile) => Promise<void> | void,
+): Promise<void> {
   const path = await Deno.makeTempFile();
   try {
     await Deno.writeFile(path, bytes);
@@ -11,11 +23,7 @@ async function withFile(bytes: Uint8Array, body: (file: Deno.FsFile) => Promise<
     try {
       await body(file);
     } finally {
-      try {
-        file.close();
-      } catch (err) {
-        if (!(err instanceof Deno.errors.BadResource)) throw err;
-      }
+      release(file);
     }
   } finally {
     await Deno.remove(path);
@@ -38,7 +46,7 @@ Deno.test("ops channel: read fills the caller's array in place, then null at the
 });
 
 Deno.test("ops channel: a file cannot half-close unless told; a socket can", async () => {
-  await withFile(new Uint8Array(), async (file) => {
+  await withFile(new Uint8Array(), (file) => {
     assertEquals(new OpsChannel(file, false).canCloseWrite, false);
   });
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
