@@ -30,9 +30,9 @@ export {
   type ExceptionContext,
   type ExceptionHandler,
   getRunningLoop,
-  type ProtocolFactory,
   run,
 } from "./loop/event_loop.ts";
+export type { ProtocolFactory } from "./protocols/protocol_factory.ts";
 export { type DoneCallback, Future } from "./loop/future.ts";
 export { Handle, TimerHandle } from "./loop/handles.ts";
 export { Server } from "./loop/server.ts";
@@ -41,24 +41,27 @@ export {
   InvalidStateError,
   ProcessLookupError,
   SendfileNotAvailableError,
-} from "./loop/errors.ts";
+} from "./errors.ts";
 export type {
   ConnectAcceptedSocketOptions,
   CreateConnectionOptions,
   CreateServerOptions,
-} from "./loop/_tcp.ts";
-export type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./loop/_unix.ts";
+} from "./loop/endpoints/tcp.ts";
+export type {
+  CreateUnixConnectionOptions,
+  CreateUnixServerOptions,
+} from "./loop/endpoints/unix.ts";
 export type { StartTlsOptions, TlsClientOptions, TlsServerOptions } from "./loop/_tls.ts";
-export type { SendfileOptions } from "./loop/_sendfile.ts";
-export type { CreateDatagramEndpointOptions } from "./loop/_datagram.ts";
+export type { SendfileOptions } from "./loop/endpoints/sendfile.ts";
+export type { CreateDatagramEndpointOptions } from "./loop/endpoints/datagram.ts";
 export {
   DEVNULL,
   PIPE,
   type StdioOption,
   STDOUT,
   type SubprocessOptions,
-} from "./loop/_subprocess.ts";
-export type { ReadPipe, WritePipe } from "./loop/_pipes.ts";
+} from "./loop/endpoints/subprocess.ts";
+export type { ReadPipe, WritePipe } from "./loop/endpoints/pipes.ts";
 
 export { BaseProtocol } from "./protocols/base_protocol.ts";
 export { Protocol } from "./protocols/protocol.ts";

@@ -9,12 +9,12 @@ import {
   TLSSocket,
 } from "node:tls";
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import type { EventLoop } from "./event_loop.ts";
-import { InvalidStateError } from "./errors.ts";
-import { checkBoolean, checkHost, checkOptions, checkSeconds } from "./_validate.ts";
+import type { TransportLoop } from "../_util/report.ts";
+import { InvalidStateError } from "../errors.ts";
+import { checkBoolean, checkHost, checkOptions, checkSeconds } from "../_util/validate.ts";
 import type { ByteChannel } from "../transports/_channel.ts";
 import { ChannelDuplex } from "../transports/_channel_duplex.ts";
-import { ConnChannel } from "../transports/_conn_channel.ts";
+import { OpsChannel } from "../transports/_ops_channel.ts";
 import { NodeSocketChannel, toDenoError } from "../transports/_node_socket_channel.ts";
 import { PrefixedChannel } from "../transports/_tls_prefixed_channel.ts";
 import { StreamTransport } from "../transports/_stream_transport.ts";
@@ -200,7 +200,7 @@ export async function completeHandshake(
 
 /** TLS has no half-close: the stream transport then refuses `writeEof()`. */
 export function tlsChannel(conn: Deno.TlsConn): ByteChannel {
-  return new ConnChannel(conn, false);
+  return new OpsChannel(conn, false);
 }
 
 /**
@@ -266,7 +266,7 @@ function isTcpConn(value: unknown): value is Deno.TcpConn {
  * neither); any other client uses `Deno.startTls`.
  */
 export async function startTls(
-  loop: EventLoop,
+  loop: TransportLoop,
   transport: Transport,
   protocol: object,
   tls: TlsClientOptions | TlsServerOptions | true,
@@ -487,7 +487,7 @@ function secretBits(cipher: string): number | null {
  * the old transport's addresses carry over.
  */
 function handOver(
-  loop: EventLoop,
+  loop: TransportLoop,
   transport: Transport,
   protocol: object,
   channel: ByteChannel,

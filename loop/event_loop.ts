@@ -6,10 +6,13 @@
  */
 
 import { Future } from "./future.ts";
+import { runningLoop, setRunningLoop } from "./_running.ts";
+import { checkFunction, checkSeconds } from "../_util/validate.ts";
 import { Handle, TimerHandle } from "./handles.ts";
-import { setLongTimeout } from "./_long_timer.ts";
-import { toError } from "../transports/_bytes.ts";
-import type { Server } from "./server.ts";
+import { setLongTimeout } from "../_util/long_timer.ts";
+import { toError } from "../_util/error_values.ts";
+import { type Server, startServer } from "./server.ts";
+import type { ProtocolFactory } from "../protocols/protocol_factory.ts";
 import {
   connectAcceptedSocket,
   type ConnectAcceptedSocketOptions,
@@ -17,23 +20,26 @@ import {
   type CreateConnectionOptions,
   createServer,
   type CreateServerOptions,
-} from "./_tcp.ts";
+} from "./endpoints/tcp.ts";
 import {
   createUnixConnection,
   type CreateUnixConnectionOptions,
   createUnixServer,
   type CreateUnixServerOptions,
-} from "./_unix.ts";
+} from "./endpoints/unix.ts";
 import {
   startTls,
   type StartTlsOptions,
   type TlsClientOptions,
   type TlsServerOptions,
 } from "./_tls.ts";
-import { sendfile, type SendfileOptions } from "./_sendfile.ts";
-import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from "./_datagram.ts";
-import { subprocessExec, type SubprocessOptions, subprocessShell } from "./_subprocess.ts";
-import { connectReadPipe, connectWritePipe, type ReadPipe, type WritePipe } from "./_pipes.ts";
+import { sendfile, type SendfileOptions } from "./endpoints/sendfile.ts";
+import {
+  createDatagramEndpoint,
+  type CreateDatagramEndpointOptions,
+} from "./endpoints/datagram.ts";
+import { subprocessExec, type SubprocessOptions, subprocessShell } from "./endpoints/subprocess.ts";
+import { connectPipe, type ReadPipe, type WritePipe } from "./endpoints/pipes.ts";
 import type {
   DatagramTransport,
   ReadTransport,
@@ -85,19 +91,6 @@ export interface ExceptionContext {
  */
 export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
 
-/**
- * A function that makes a protocol for each new connection.
- *
- * @example
- * ```ts
- * import { Protocol, type ProtocolFactory } from "@aio/transports";
- *
- * const factory: ProtocolFactory<Protocol> = () => new Protocol();
- * console.log(factory() instanceof Protocol); // true
- * ```
- */
-export type ProtocolFactory<P> = () => P;
-
 // deno-lint-ignore no-explicit-any
 type Callback = (...args: any[]) => void;
 
@@ -134,7 +127,7 @@ export class EventLoop {
    * already due; callbacks run in the order they were scheduled.
    */
   callSoon<A extends unknown[]>(callback: (...args: A) => void, ...args: A): Handle {
-    checkCallback(callback, "callSoon");
+    checkFunction(callback, "callSoon", "callback", "a function");
     const handle = new Handle();
     this.#ready.push({ handle, callback: callback as Callback, args });
     if (!this.#drainScheduled) {
@@ -178,8 +171,8 @@ export class EventLoop {
     callback: (...args: A) => void,
     ...args: A
   ): TimerHandle {
-    checkSeconds(delay, "callLater", "delay");
-    checkCallback(callback, "callLater");
+    checkSeconds(delay, "callLater", "delay", "any");
+    checkFunction(callback, "callLater", "callback", "a function");
     const handle = new TimerHandle(this.time() + delay, () => cancel());
     const cancel = setLongTimeout(
       () => this.#run(handle, callback as Callback, args),
@@ -200,7 +193,7 @@ export class EventLoop {
     callback: (...args: A) => void,
     ...args: A
   ): TimerHandle {
-    checkSeconds(when, "callAt", "when");
+    checkSeconds(when, "callAt", "when", "any");
     return this.callLater(when - this.time(), callback, ...args);
   }
 
@@ -277,53 +270,53 @@ export class EventLoop {
    * Opens a TCP (or, with `ssl`, TLS) connection to `host:port`, or wraps
    * `opts.sock`, and connects a protocol from `factory` to it.
    */
-  createConnection<P extends object>(
+  async createConnection<P extends object>(
     factory: ProtocolFactory<P>,
     host?: string | null,
     port?: number | null,
     opts: CreateConnectionOptions = {},
   ): Promise<[Transport, P]> {
-    return createConnection(this, factory, host, port, opts);
+    return await createConnection(this, factory, host, port, opts);
   }
 
   /**
    * Listens on `host:port` (a host list listens on each) and serves a
    * protocol from `factory` for every connection.
    */
-  createServer<P extends object>(
+  async createServer<P extends object>(
     factory: ProtocolFactory<P>,
     host?: string | string[] | null,
     port?: number | null,
     opts: CreateServerOptions = {},
   ): Promise<Server> {
-    return createServer(this, factory, host, port, opts);
+    return await startServer(this, createServer(this, factory, host, port, opts));
   }
 
   /** Wraps a connection accepted elsewhere (a `Deno.Conn`) in a transport. */
-  connectAcceptedSocket<P extends object>(
+  async connectAcceptedSocket<P extends object>(
     factory: ProtocolFactory<P>,
     sock: Deno.Conn,
     opts: ConnectAcceptedSocketOptions = {},
   ): Promise<[Transport, P]> {
-    return connectAcceptedSocket(this, factory, sock, opts);
+    return await connectAcceptedSocket(this, factory, sock, opts);
   }
 
   /** Opens a Unix socket connection to `path`. */
-  createUnixConnection<P extends object>(
+  async createUnixConnection<P extends object>(
     factory: ProtocolFactory<P>,
     path?: string | null,
     opts: CreateUnixConnectionOptions = {},
   ): Promise<[Transport, P]> {
-    return createUnixConnection(this, factory, path, opts);
+    return await createUnixConnection(this, factory, path, opts);
   }
 
   /** Listens on the Unix socket `path`. */
-  createUnixServer<P extends object>(
+  async createUnixServer<P extends object>(
     factory: ProtocolFactory<P>,
     path?: string | null,
     opts: CreateUnixServerOptions = {},
   ): Promise<Server> {
-    return createUnixServer(this, factory, path, opts);
+    return await startServer(this, createUnixServer(this, factory, path, opts));
   }
 
   /**
@@ -331,37 +324,37 @@ export class EventLoop {
    * on the returned transport, the old one is closed without `connectionLost`.
    * With `serverSide: true`, `tls` is the server's `{ cert, key }`.
    */
-  startTls(
+  async startTls(
     transport: Transport,
     protocol: object,
     tls: TlsClientOptions | TlsServerOptions | true,
     opts: StartTlsOptions = {},
   ): Promise<Transport> {
-    return startTls(this, transport, protocol, tls, opts);
+    return await startTls(this, transport, protocol, tls, opts);
   }
 
   /**
    * Sends `count` bytes (all, by default) of `file` from `offset` through
    * `transport`, honouring its flow control; resolves the bytes sent.
    */
-  sendfile(
+  async sendfile(
     transport: Transport,
     file: Deno.FsFile,
     offset = 0,
     count: number | null = null,
     opts: SendfileOptions = {},
   ): Promise<number> {
-    return sendfile(this, transport, file, offset, count, opts);
+    return await sendfile(transport, file, offset, count, opts);
   }
 
   // Datagrams
 
   /** Opens a UDP endpoint. */
-  createDatagramEndpoint<P extends object>(
+  async createDatagramEndpoint<P extends object>(
     factory: ProtocolFactory<P>,
     opts: CreateDatagramEndpointOptions = {},
   ): Promise<[DatagramTransport, P]> {
-    return createDatagramEndpoint(this, factory, opts);
+    return await createDatagramEndpoint(this, factory, opts);
   }
 
   // Pipes and subprocesses
@@ -370,22 +363,22 @@ export class EventLoop {
    * Connects a protocol to the read end of a pipe: a `Deno.FsFile` (a FIFO,
    * `Deno.stdin`) or a `ReadableStream`. Extra info `"pipe"` is `pipe`.
    */
-  connectReadPipe<P extends object>(
+  async connectReadPipe<P extends object>(
     factory: ProtocolFactory<P>,
     pipe: ReadPipe,
   ): Promise<[ReadTransport, P]> {
-    return connectReadPipe(this, factory, pipe);
+    return await connectPipe(this, factory, pipe, "read") as [ReadTransport, P];
   }
 
   /**
    * Connects a protocol to the write end of a pipe: a `Deno.FsFile` (a FIFO,
    * `Deno.stdout`) or a `WritableStream`. Extra info `"pipe"` is `pipe`.
    */
-  connectWritePipe<P extends object>(
+  async connectWritePipe<P extends object>(
     factory: ProtocolFactory<P>,
     pipe: WritePipe,
   ): Promise<[WriteTransport, P]> {
-    return connectWritePipe(this, factory, pipe);
+    return await connectPipe(this, factory, pipe, "write") as [WriteTransport, P];
   }
 
   /**
@@ -393,36 +386,23 @@ export class EventLoop {
    * to its pipes; needs `--allow-run`. A missing program rejects with
    * `Deno.errors.NotFound`.
    */
-  subprocessExec<P extends object>(
+  async subprocessExec<P extends object>(
     factory: ProtocolFactory<P>,
     program: string | URL,
     args: string[] = [],
     opts: SubprocessOptions = {},
   ): Promise<[SubprocessTransport, P]> {
-    return subprocessExec(this, factory, program, args, opts);
+    return await subprocessExec(this, factory, program, args, opts);
   }
 
   /** Runs `cmd` with `/bin/sh -c` and connects a subprocess protocol to its pipes. */
-  subprocessShell<P extends object>(
+  async subprocessShell<P extends object>(
     factory: ProtocolFactory<P>,
     cmd: string,
     opts: SubprocessOptions = {},
   ): Promise<[SubprocessTransport, P]> {
-    return subprocessShell(this, factory, cmd, opts);
+    return await subprocessShell(this, factory, cmd, opts);
   }
-}
-
-function checkCallback(callback: unknown, method: string): void {
-  if (typeof callback !== "function") {
-    throw new TypeError(`${method}: 'callback' must be a function, got ${typeof callback}`);
-  }
-}
-
-function checkSeconds(value: unknown, method: string, name: string): void {
-  if (typeof value !== "number") {
-    throw new TypeError(`${method}: '${name}' must be a number of seconds, got ${typeof value}`);
-  }
-  if (Number.isNaN(value)) throw new RangeError(`${method}: '${name}' is NaN`);
 }
 
 function checkContext(context: unknown, method: string): void {
@@ -450,7 +430,7 @@ function describe(value: unknown): string {
   }
 }
 
-let runningLoop: EventLoop | undefined;
+setRunningLoop(new EventLoop());
 
 /**
  * The isolate's one {@linkcode EventLoop}, as `asyncio.get_running_loop()`.
@@ -463,7 +443,7 @@ let runningLoop: EventLoop | undefined;
  * ```
  */
 export function getRunningLoop(): EventLoop {
-  return runningLoop ??= new EventLoop();
+  return runningLoop();
 }
 
 /**
@@ -480,8 +460,6 @@ export function getRunningLoop(): EventLoop {
  * ```
  */
 export async function run<T>(main: () => T | Promise<T>): Promise<T> {
-  if (typeof main !== "function") {
-    throw new TypeError(`run: 'main' must be a function, got ${typeof main}`);
-  }
+  checkFunction(main, "run", "main", "a function");
   return await main();
 }

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { CancelledError, InvalidStateError } from "./errors.ts";
-import { getRunningLoop } from "./event_loop.ts";
+import { CancelledError, InvalidStateError } from "../errors.ts";
 import type { EventLoop } from "./event_loop.ts";
+import { runningLoop } from "./_running.ts";
 
 /**
  * A callback given to {@linkcode Future.addDoneCallback}.
@@ -52,7 +52,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   readonly #loop: EventLoop;
 
   /** Creates a pending future bound to `loop` (the running loop by default). */
-  constructor(loop: EventLoop = getRunningLoop()) {
+  constructor(loop: EventLoop = runningLoop()) {
     this.#loop = loop;
   }
 

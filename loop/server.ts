@@ -5,18 +5,11 @@
  */
 
 import type { EventLoop } from "./event_loop.ts";
-import { InvalidStateError } from "./errors.ts";
+import { InvalidStateError } from "../errors.ts";
 import type { StreamTransport } from "../transports/_stream_transport.ts";
-import { toError } from "../transports/_bytes.ts";
-
-/**
- * Makes the transport for an accepted connection; `onLost` must be called
- * when it is lost so the server stops tracking it.
- */
-export type AcceptHandler = (
-  conn: Deno.Conn,
-  onLost: (transport: StreamTransport) => void,
-) => Promise<StreamTransport>;
+import type { AcceptHandler, Listening } from "./endpoints/_listening.ts";
+import { toError } from "../_util/error_values.ts";
+import { wasReported } from "../_util/report.ts";
 
 /** How long to wait before accepting again after an accept error, as asyncio. */
 const ACCEPT_RETRY_DELAY_MS = 1000;
@@ -178,10 +171,13 @@ export class Server implements AsyncDisposable {
       });
       if (!lost) this.#clients.add(transport);
     } catch (err) {
-      this.#loop.callExceptionHandler({
-        message: "Error setting up an accepted connection",
-        exception: toError(err),
-      });
+      // A connectionMade() that threw was reported by its transport.
+      if (!wasReported(err)) {
+        this.#loop.callExceptionHandler({
+          message: "Error setting up an accepted connection",
+          exception: toError(err),
+        });
+      }
     } finally {
       this.#opening--;
       this.#checkIdle();
@@ -214,4 +210,11 @@ export class Server implements AsyncDisposable {
       signal.addEventListener("abort", done);
     });
   }
+}
+
+/** A {@linkcode Server} for what an endpoint factory opened, serving at once unless told not to. */
+export async function startServer(loop: EventLoop, listening: Listening): Promise<Server> {
+  const server = new Server(loop, listening.listeners, listening.accept);
+  if (listening.startServing) await server.startServing();
+  return server;
 }

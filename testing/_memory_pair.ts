@@ -1,8 +1,10 @@
 /** The in-memory transport pair of the test kit. */
 
-import { getRunningLoop, type ProtocolFactory } from "../loop/event_loop.ts";
-import { openStream } from "../loop/_open_stream.ts";
-import { StreamsChannel } from "../transports/_streams_channel.ts";
+import { getRunningLoop } from "../loop/event_loop.ts";
+import type { ProtocolFactory } from "../protocols/protocol_factory.ts";
+import { checkFactory } from "../_util/validate.ts";
+import { openStream } from "../loop/endpoints/_open_stream.ts";
+import { WebStreamChannel } from "../transports/_web_stream_channel.ts";
 import type { Transport } from "../transports/transport.ts";
 import { BytePipe } from "./_byte_pipe.ts";
 
@@ -20,12 +22,6 @@ const DEFAULT_CAPACITY = 64 * 1024;
 
 /** How to reset each pair transport's connection, for {@linkcode simulatePeerReset}. */
 const resets = new WeakMap<Transport, (error: Error) => void>();
-
-function checkFactory(factory: unknown, name: string): void {
-  if (typeof factory !== "function") {
-    throw new TypeError(`createTransportPair: '${name}' must be a function that makes a protocol`);
-  }
-}
 
 function checkCapacity(capacity: unknown): number {
   if (capacity === undefined) return DEFAULT_CAPACITY;
@@ -68,8 +64,8 @@ export async function createTransportPair<A extends object, B extends object>(
   factoryB: ProtocolFactory<B>,
   options: TransportPairOptions = {},
 ): Promise<[[Transport, A], [Transport, B]]> {
-  checkFactory(factoryA, "factoryA");
-  checkFactory(factoryB, "factoryB");
+  checkFactory(factoryA, "createTransportPair", "factoryA");
+  checkFactory(factoryB, "createTransportPair", "factoryB");
   if (typeof options !== "object" || options === null) {
     throw new TypeError("createTransportPair: 'options' must be an object");
   }
@@ -77,14 +73,14 @@ export async function createTransportPair<A extends object, B extends object>(
   const loop = getRunningLoop();
   const aToB = new BytePipe(capacity);
   const bToA = new BytePipe(capacity);
-  const channelB = new StreamsChannel(aToB.readable, bToA.writable);
+  const channelB = new WebStreamChannel(aToB.readable, bToA.writable);
   let a: [Transport, A];
   try {
     a = openStream(
       loop,
       factoryA,
       "createTransportPair",
-      new StreamsChannel(bToA.readable, aToB.writable),
+      new WebStreamChannel(bToA.readable, aToB.writable),
       {},
     );
   } catch (err) {

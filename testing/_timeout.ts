@@ -1,6 +1,6 @@
 /** Bounded waits for tests. */
 
-import { setLongTimeout } from "../loop/_long_timer.ts";
+import { setLongTimeout } from "../_util/long_timer.ts";
 
 /**
  * Resolves or rejects as `promise` does, or rejects with

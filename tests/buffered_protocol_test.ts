@@ -3,7 +3,7 @@
 import { assert, assertEquals, assertMatch, assertStrictEquals } from "@std/assert";
 import { BufferedProtocol, getRunningLoop, type Transport } from "../mod.ts";
 import { StreamTransport } from "../transports/_stream_transport.ts";
-import { StreamsChannel } from "../transports/_streams_channel.ts";
+import { WebStreamChannel } from "../transports/_web_stream_channel.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
 import { concat, pattern, rawListener, recordingErrors, until, WAIT_MS } from "./_helpers.ts";
 
@@ -118,7 +118,7 @@ function memoryStreams(byteStream = true) {
 }
 
 function overStreams<P extends object>(protocol: P, streams: ReturnType<typeof memoryStreams>) {
-  const channel = new StreamsChannel(streams.readable, streams.writable);
+  const channel = new WebStreamChannel(streams.readable, streams.writable);
   const transport = new StreamTransport({ loop, channel, protocol, extra: { pipe: streams } });
   assertEquals(transport.start(), null);
   return transport;
@@ -172,7 +172,7 @@ Deno.test("streams channel: a sink that fails gives connectionLost(err)", async 
   });
   const readable = new ReadableStream<Uint8Array>({ type: "bytes" });
   const protocol = new RecordingProtocol();
-  const channel = new StreamsChannel(readable, writable);
+  const channel = new WebStreamChannel(readable, writable);
   const transport: Transport = new StreamTransport({ loop, channel, protocol, extra: {} });
   (transport as StreamTransport).start();
   transport.write(new Uint8Array([1, 2, 3]));

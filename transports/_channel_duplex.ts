@@ -5,7 +5,7 @@
 
 import { Duplex } from "node:stream";
 import type { ByteChannel } from "./_channel.ts";
-import { toError } from "./_bytes.ts";
+import { toError } from "../_util/error_values.ts";
 
 /** The most one channel read asks for: four TLS records. */
 const READ_SIZE = 64 * 1024;

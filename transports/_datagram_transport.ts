@@ -5,30 +5,28 @@
  */
 
 import type { RemoteInfo, Socket } from "node:dgram";
-import type { EventLoop } from "../loop/event_loop.ts";
-import { checkHost, checkPort } from "../loop/_validate.ts";
-import { asBytes, toError } from "./_bytes.ts";
-import { WriteFlowControl } from "./_flow_control.ts";
-import { reportToLoop } from "./_report.ts";
+import { checkHost, checkPort } from "../_util/validate.ts";
+import { asBytes } from "../_util/bytes.ts";
+import { toError } from "../_util/error_values.ts";
+import { type FlowControlCallbacks, WriteFlowControl } from "./_flow_control.ts";
+import type { TransportLoop } from "../_util/report.ts";
+import { TransportLifecycle } from "./_lifecycle.ts";
 import { toDenoError } from "./_node_socket_channel.ts";
 import { DatagramTransport, type NetAddress } from "./transport.ts";
 
 /** The callbacks a datagram transport may call; a protocol may have any subset. */
-export interface DatagramEndpointProtocol {
+export interface DatagramCallbacks extends FlowControlCallbacks {
   connectionMade?(transport: DatagramTransport): void;
-  connectionLost?(exc: Error | null): void;
-  pauseWriting?(): void;
-  resumeWriting?(): void;
   datagramReceived?(data: Uint8Array, addr: NetAddress): void;
   errorReceived?(exc: Error): void;
 }
 
 /** What the creator of a UDP transport supplies. */
 export interface UdpTransportInit {
-  loop: EventLoop;
+  loop: TransportLoop;
   /** A bound socket; the transport owns it from now on. */
   socket: Socket;
-  protocol: DatagramEndpointProtocol;
+  protocol: DatagramCallbacks;
   /** The connected peer as resolved, or `null` for an unconnected endpoint. */
   peer: NetAddress | null;
   /** The peer as the caller spelled it (a host name, say); `sendto` accepts it too. */
@@ -57,18 +55,15 @@ interface QueuedDatagram {
  * `sendto` order.
  */
 export class UdpTransport extends DatagramTransport {
-  readonly #loop: EventLoop;
+  readonly #life: TransportLifecycle<DatagramCallbacks>;
   readonly #socket: Socket;
   readonly #flow: WriteFlowControl;
   readonly #ipv6: boolean;
   readonly #peer: NetAddress | null;
   readonly #peerAsGiven: NetAddress | null;
-  #protocol: DatagramEndpointProtocol;
 
   /** `close()`, `abort()` or a fatal error happened: nothing more is received or accepted. */
   #closing = false;
-  /** The transport is torn down; `connectionLost` is on its way or done. */
-  #lost = false;
   #socketClosed = false;
 
   #sending = false;
@@ -80,13 +75,17 @@ export class UdpTransport extends DatagramTransport {
 
   constructor(init: UdpTransportInit) {
     super(init.extra);
-    this.#loop = init.loop;
+    this.#life = new TransportLifecycle(
+      init.loop,
+      this,
+      init.protocol,
+      (exc) => this.#teardown(exc),
+    );
     this.#socket = init.socket;
-    this.#protocol = init.protocol;
     this.#peer = init.peer;
     this.#peerAsGiven = init.peerAsGiven ?? null;
     this.#ipv6 = init.socket.address().family === "IPv6";
-    this.#flow = new WriteFlowControl(this.#loop, this, () => this.#protocol);
+    this.#flow = new WriteFlowControl(this.#life);
   }
 
   /**
@@ -95,12 +94,8 @@ export class UdpTransport extends DatagramTransport {
    * callback and the error is returned.
    */
   start(): Error | null {
-    try {
-      this.#protocol.connectionMade?.(this);
-    } catch (err) {
-      this.#fatalError(err, "Fatal error: protocol.connectionMade() call failed.");
-      return toError(err);
-    }
+    const failure = this.#life.connectionMade();
+    if (failure !== null) return failure;
     const socket = this.#socket;
     socket.on("error", this.#onError);
     socket.once("close", this.#onClose);
@@ -121,14 +116,11 @@ export class UdpTransport extends DatagramTransport {
   }
 
   setProtocol(protocol: object): void {
-    if (typeof protocol !== "object" || protocol === null) {
-      throw new TypeError("setProtocol: 'protocol' must be an object");
-    }
-    this.#protocol = protocol as DatagramEndpointProtocol;
+    this.#life.setProtocol(protocol);
   }
 
   getProtocol(): object {
-    return this.#protocol;
+    return this.#life.protocol;
   }
 
   // DatagramTransport
@@ -217,13 +209,13 @@ export class UdpTransport extends DatagramTransport {
    * up behind the ones already waiting.
    */
   readonly #onSent = (err: Error | null): void => {
-    if (this.#lost) return;
+    if (this.#life.lost) return;
     this.#sending = false;
     this.#bufferSize -= this.#inFlightSize;
     const next = this.#dequeue();
     if (next !== undefined) this.#send(next.data, next.host, next.port);
     if (err) this.#reportError(err);
-    if (this.#lost) return;
+    if (this.#life.lost) return;
     this.#flow.maybeResume(this.#bufferSize);
     if (this.#closing && !this.#sending) this.#teardown(null);
   };
@@ -260,14 +252,14 @@ export class UdpTransport extends DatagramTransport {
       ? new Uint8Array(message)
       : new Uint8Array(message.buffer, message.byteOffset, message.length);
     try {
-      this.#protocol.datagramReceived?.(data, [host, port]);
+      this.#life.protocol.datagramReceived?.(data, [host, port]);
     } catch (err) {
-      this.#fatalError(err, "Fatal error: protocol.datagramReceived() call failed.");
+      this.#life.fatalError(err, "Fatal error: protocol.datagramReceived() call failed.");
     }
   };
 
   readonly #onError = (err: Error): void => {
-    if (!this.#lost) this.#reportError(err);
+    if (!this.#life.lost) this.#reportError(err);
   };
 
   /** Someone closed the socket under the transport: it is gone, as after `abort()`. */
@@ -279,48 +271,35 @@ export class UdpTransport extends DatagramTransport {
   /** A send or receive failed: the protocol hears of it and the endpoint stays open. */
   #reportError(err: Error): void {
     try {
-      this.#protocol.errorReceived?.(toDenoError(err));
+      this.#life.protocol.errorReceived?.(toDenoError(err));
     } catch (exc) {
-      this.#fatalError(exc, "Fatal error: protocol.errorReceived() call failed.");
+      this.#life.fatalError(exc, "Fatal error: protocol.errorReceived() call failed.");
     }
   }
 
   // Teardown
-
-  /** The single error path: reports `err` to the loop's exception handler, then tears down with it. */
-  #fatalError(err: unknown, message: string): void {
-    this.#teardown(reportToLoop(this.#loop, message, err, this, this.#protocol));
-  }
 
   /**
    * Drops the queue, closes the socket, then calls `connectionLost(exc)`:
    * once, last, and never synchronously.
    */
   #teardown(exc: Error | null): void {
-    if (this.#lost) return;
-    this.#lost = true;
+    if (!this.#life.markLost()) return;
     this.#closing = true;
     this.#queue = [];
     this.#queueHead = 0;
     this.#bufferSize = 0;
-    if (this.#socketClosed) {
-      queueMicrotask(() => this.#connectionLost(exc));
-      return;
-    }
-    try {
-      this.#socket.close(() => this.#connectionLost(exc));
-    } catch {
-      // Closed by someone else a moment ago: its "close" event is still to come.
-      this.#socket.once("close", () => this.#connectionLost(exc));
-    }
+    this.#life.connectionLost(exc, this.#socketClosed ? undefined : this.#closeSocket());
   }
 
-  #connectionLost(exc: Error | null): void {
-    const protocol = this.#protocol;
-    try {
-      protocol.connectionLost?.(exc);
-    } catch (err) {
-      reportToLoop(this.#loop, "Exception in protocol.connectionLost()", err, this, protocol);
-    }
+  #closeSocket(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.#socket.close(resolve);
+      } catch {
+        // Closed by someone else a moment ago: its "close" event is still to come.
+        this.#socket.once("close", resolve);
+      }
+    });
   }
 }

@@ -1,16 +1,15 @@
 /** Write flow control shared by the stream and datagram transports. */
 
-import type { EventLoop } from "../loop/event_loop.ts";
-import { reportToLoop } from "./_report.ts";
+import type { LifecycleCallbacks, TransportLifecycle } from "./_lifecycle.ts";
 
 /** The protocol callbacks flow control calls; a protocol may lack either. */
-export interface FlowControlledProtocol {
+export interface FlowControlCallbacks extends LifecycleCallbacks {
   pauseWriting?(): void;
   resumeWriting?(): void;
 }
 
 /** asyncio's default high watermark; the low one defaults to a quarter of the high one. */
-export const DEFAULT_HIGH_WATERMARK = 64 * 1024;
+const DEFAULT_HIGH_WATERMARK = 64 * 1024;
 
 function checkLimit(name: string, value: unknown): asserts value is number | undefined {
   if (value === undefined || value === null) return;
@@ -30,14 +29,11 @@ export class WriteFlowControl {
   high = DEFAULT_HIGH_WATERMARK;
   low = DEFAULT_HIGH_WATERMARK / 4;
   paused = false;
-  readonly #loop: EventLoop;
-  readonly #transport: object;
-  readonly #protocol: () => FlowControlledProtocol;
+  readonly #life: TransportLifecycle<FlowControlCallbacks>;
 
-  constructor(loop: EventLoop, transport: object, protocol: () => FlowControlledProtocol) {
-    this.#loop = loop;
-    this.#transport = transport;
-    this.#protocol = protocol;
+  /** Flow control calling the protocol in `life`'s slot. */
+  constructor(life: TransportLifecycle<FlowControlCallbacks>) {
+    this.#life = life;
   }
 
   setLimits(high?: number | null, low?: number | null): void {
@@ -67,11 +63,10 @@ export class WriteFlowControl {
   }
 
   #call(callback: "pauseWriting" | "resumeWriting"): void {
-    const protocol = this.#protocol();
     try {
-      protocol[callback]?.();
+      this.#life.protocol[callback]?.();
     } catch (err) {
-      reportToLoop(this.#loop, `protocol.${callback}() failed`, err, this.#transport, protocol);
+      this.#life.report(err, `protocol.${callback}() failed`);
     }
   }
 }

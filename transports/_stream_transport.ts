@@ -4,20 +4,18 @@
  * differ only in the byte channel and extra info they hand it.
  */
 
-import type { EventLoop } from "../loop/event_loop.ts";
-import { InvalidStateError } from "../loop/errors.ts";
+import { InvalidStateError } from "../errors.ts";
 import type { ByteChannel } from "./_channel.ts";
-import { asBytes, isDisconnect, toError } from "./_bytes.ts";
-import { WriteFlowControl } from "./_flow_control.ts";
-import { reportToLoop } from "./_report.ts";
-import { Transport } from "./transport.ts";
+import { asBytes } from "../_util/bytes.ts";
+import { type FlowControlCallbacks, WriteFlowControl } from "./_flow_control.ts";
+import type { TransportLoop } from "../_util/report.ts";
+import { TransportLifecycle } from "./_lifecycle.ts";
+import { ReadPipeTransport, WritePipeTransport } from "./_pipe_transports.ts";
+import { type ReadTransport, Transport, type WriteTransport } from "./transport.ts";
 
 /** The callbacks a stream transport may call; a protocol may have any subset. */
-export interface StreamProtocol {
-  connectionMade?(transport: Transport): void;
-  connectionLost?(exc: Error | null): void;
-  pauseWriting?(): void;
-  resumeWriting?(): void;
+export interface StreamCallbacks extends FlowControlCallbacks {
+  connectionMade?(transport: Transport | ReadTransport | WriteTransport): void;
   dataReceived?(data: Uint8Array): void;
   eofReceived?(): unknown;
   getBuffer?(sizeHint: number): ArrayBufferView;
@@ -39,9 +37,9 @@ export type StreamMode = "duplex" | "read" | "write";
 
 /** What the creator of a stream transport supplies. */
 export interface StreamTransportInit {
-  loop: EventLoop;
+  loop: TransportLoop;
   channel: ByteChannel;
-  protocol: StreamProtocol;
+  protocol: StreamCallbacks;
   extra: Record<string, unknown>;
   /** `"read"` and `"write"` make pipe transports. */
   mode?: StreamMode;
@@ -87,21 +85,24 @@ type ReadTarget = "protocol" | "slab" | "owned";
 
 /**
  * A {@linkcode Transport} over a {@linkcode ByteChannel}. Made by the loop's
- * methods; users see it as a `Transport`, `ReadTransport` or `WriteTransport`.
+ * methods; users see a duplex one as it is, a one-way one through its
+ * {@linkcode facade}.
  */
 export class StreamTransport extends Transport {
-  readonly #loop: EventLoop;
+  /**
+   * What users and the protocol see: the transport itself, or for a pipe a
+   * `ReadTransport` or `WriteTransport` that has only that direction's methods.
+   */
+  readonly facade: Transport | ReadTransport | WriteTransport;
+  readonly #life: TransportLifecycle<StreamCallbacks>;
   readonly #channel: ByteChannel;
   readonly #mode: StreamMode;
   readonly #onLost: StreamTransportInit["onLost"];
   readonly #flow: WriteFlowControl;
-  #protocol: StreamProtocol;
   #buffered = false;
 
   /** `close()`, `abort()` or a fatal error happened: no more reads, no new writes. */
   #closing = false;
-  /** The transport is torn down; `connectionLost` is on its way or done. */
-  #lost = false;
   #paused = false;
   #eofReceived = false;
   #eofWritten = false;
@@ -129,13 +130,22 @@ export class StreamTransport extends Transport {
 
   constructor(init: StreamTransportInit) {
     super(init.extra);
-    this.#loop = init.loop;
-    this.#channel = init.channel;
     this.#mode = init.mode ?? "duplex";
+    this.facade = this.#mode === "read"
+      ? new ReadPipeTransport(this, init.extra)
+      : this.#mode === "write"
+      ? new WritePipeTransport(this, init.extra)
+      : this;
+    this.#life = new TransportLifecycle(
+      init.loop,
+      this.facade,
+      init.protocol,
+      (exc) => this.#teardown(exc),
+    );
+    this.#channel = init.channel;
     this.#onLost = init.onLost;
-    this.#protocol = init.protocol;
     this.#buffered = typeof init.protocol.getBuffer === "function";
-    this.#flow = new WriteFlowControl(this.#loop, this, () => this.#protocol);
+    this.#flow = new WriteFlowControl(this.#life);
   }
 
   /**
@@ -144,14 +154,9 @@ export class StreamTransport extends Transport {
    * handler has the error) and the error is returned.
    */
   start(): Error | null {
-    try {
-      this.#protocol.connectionMade?.(this);
-    } catch (err) {
-      this.#fatalError(err, "Fatal error: protocol.connectionMade() call failed.");
-      return toError(err);
-    }
-    if (this.#mode !== "write") this.#startReading();
-    return null;
+    const failure = this.#life.connectionMade();
+    if (failure === null && this.#mode !== "write") this.#startReading();
+    return failure;
   }
 
   // BaseTransport
@@ -167,27 +172,24 @@ export class StreamTransport extends Transport {
   }
 
   setProtocol(protocol: object): void {
-    if (typeof protocol !== "object" || protocol === null) {
-      throw new TypeError("setProtocol: 'protocol' must be an object");
-    }
     // Read before the swap: a throwing getter leaves the transport as it was.
-    const buffered = typeof (protocol as StreamProtocol).getBuffer === "function";
-    this.#protocol = protocol as StreamProtocol;
+    const buffered = typeof (protocol as StreamCallbacks | null)?.getBuffer === "function";
+    this.#life.setProtocol(protocol);
     this.#buffered = buffered;
   }
 
   getProtocol(): object {
-    return this.#protocol;
+    return this.#life.protocol;
   }
 
   // ReadTransport
 
   isReading(): boolean {
-    return this.#mode !== "write" && !this.#paused && !this.#closing && !this.#eofReceived;
+    return !this.#paused && !this.#closing && !this.#eofReceived;
   }
 
   pauseReading(): void {
-    if (this.#closing || this.#mode === "write") return;
+    if (this.#closing) return;
     this.#paused = true;
   }
 
@@ -220,7 +222,7 @@ export class StreamTransport extends Transport {
           ({ buffer, count, target } = held);
           // Delivered on a later loop turn, as asyncio's reader callback: never inside
           // resumeReading(), and after the code that resumed runs on (sendfile's caller).
-          await new Promise<void>((resolve) => this.#loop.callSoon(resolve));
+          await new Promise<void>((resolve) => this.#life.loop.callSoon(resolve));
         } else {
           target = this.#buffered ? "protocol" : this.#channel.readOwned ? "owned" : "slab";
           try {
@@ -235,7 +237,7 @@ export class StreamTransport extends Transport {
               count = await this.#channel.read(buffer);
             }
           } catch (err) {
-            if (!this.#closing) this.#fatalError(err, "Fatal read error on stream transport");
+            if (!this.#closing) this.#life.fatalError(err, "Fatal read error on stream transport");
             return;
           }
         }
@@ -265,17 +267,17 @@ export class StreamTransport extends Transport {
   #protocolBuffer(): Uint8Array | null {
     let buffer: Uint8Array;
     try {
-      buffer = asBytes(this.#protocol.getBuffer!(-1), "getBuffer() result");
+      buffer = asBytes(this.#life.protocol.getBuffer!(-1), "getBuffer() result");
       if (buffer.length === 0) throw new RangeError("getBuffer() returned an empty buffer");
     } catch (err) {
-      this.#fatalError(err, "Fatal error: protocol.getBuffer() call failed.");
+      this.#life.fatalError(err, "Fatal error: protocol.getBuffer() call failed.");
       return null;
     }
     return buffer;
   }
 
   #deliver(buffer: Uint8Array, count: number, target: ReadTarget): void {
-    const protocol = this.#protocol;
+    const protocol = this.#life.protocol;
     try {
       if (this.#buffered) {
         if (target === "protocol") protocol.bufferUpdated?.(count);
@@ -289,7 +291,7 @@ export class StreamTransport extends Transport {
       }
     } catch (err) {
       const callback = this.#buffered ? "bufferUpdated" : "dataReceived";
-      this.#fatalError(err, `Fatal error: protocol.${callback}() call failed.`);
+      this.#life.fatalError(err, `Fatal error: protocol.${callback}() call failed.`);
     }
   }
 
@@ -311,7 +313,7 @@ export class StreamTransport extends Transport {
 
   /** Copies bytes read before a switch to a buffered protocol into its buffers. */
   #feedBufferedProtocol(data: Uint8Array): void {
-    const protocol = this.#protocol;
+    const protocol = this.#life.protocol;
     let offset = 0;
     while (offset < data.length) {
       const target = asBytes(protocol.getBuffer!(data.length - offset), "getBuffer() result");
@@ -327,9 +329,9 @@ export class StreamTransport extends Transport {
     this.#eofReceived = true;
     let keepOpen: unknown;
     try {
-      keepOpen = this.#protocol.eofReceived?.();
+      keepOpen = this.#life.protocol.eofReceived?.();
     } catch (err) {
-      this.#fatalError(err, "Fatal error: protocol.eofReceived() call failed.");
+      this.#life.fatalError(err, "Fatal error: protocol.eofReceived() call failed.");
       return;
     }
     if (!keepOpen || !this.#canHalfClose()) this.close();
@@ -398,7 +400,6 @@ export class StreamTransport extends Transport {
   }
 
   #checkWrite(data: Uint8Array, what: string): Uint8Array {
-    if (this.#mode === "read") throw new TypeError("write: this is a read-only transport");
     const bytes = asBytes(data, what);
     if (this.#eofWritten) throw new InvalidStateError("write: cannot write after writeEof()");
     this.#checkNotReserved("write");
@@ -428,7 +429,7 @@ export class StreamTransport extends Transport {
         this.#startFlush();
       },
       drained: async () => {
-        while (this.#writer !== null && !this.#lost) await this.#writer;
+        while (this.#writer !== null && !this.#life.lost) await this.#writer;
       },
       release: () => this.#writesReserved = false,
     };
@@ -487,7 +488,7 @@ export class StreamTransport extends Transport {
         }
         for (let sent = 0; sent < out.length;) {
           const n = await this.#channel.write(sent === 0 ? out : out.subarray(sent));
-          if (this.#lost) return;
+          if (this.#life.lost) return;
           sent += n;
           this.#bufferSize -= n;
           this.#flow.maybeResume(this.#bufferSize);
@@ -495,7 +496,7 @@ export class StreamTransport extends Transport {
         if (full !== null && full.length <= MAX_RETAINED_WRITE_BUFFER) this.#spare = full;
       }
     } catch (err) {
-      if (!this.#lost) this.#fatalError(err, "Fatal write error on stream transport");
+      if (!this.#life.lost) this.#life.fatalError(err, "Fatal write error on stream transport");
       return;
     } finally {
       this.#writer = null;
@@ -508,7 +509,9 @@ export class StreamTransport extends Transport {
     try {
       await this.#channel.closeWrite();
     } catch (err) {
-      if (!this.#lost) this.#fatalError(err, "Fatal error: half-closing the stream failed");
+      if (!this.#life.lost) {
+        this.#life.fatalError(err, "Fatal error: half-closing the stream failed");
+      }
       return;
     } finally {
       this.#writer = null;
@@ -532,7 +535,7 @@ export class StreamTransport extends Transport {
     }
     if (this.#closing) throw new InvalidStateError("detachChannel: the transport was closed");
     this.#closing = true;
-    this.#lost = true;
+    this.#life.markLost();
     const held = this.#held;
     this.#held = null;
     this.#queued = [];
@@ -550,25 +553,12 @@ export class StreamTransport extends Transport {
   // Teardown
 
   /**
-   * The single error path: reports `err` to the loop's exception handler
-   * (unless it is a peer disconnect), then tears down with it.
-   */
-  #fatalError(err: unknown, message: string): void {
-    this.#teardown(
-      isDisconnect(err)
-        ? toError(err)
-        : reportToLoop(this.#loop, message, err, this, this.#protocol),
-    );
-  }
-
-  /**
    * Drops the write buffer, releases the channel, waits for the read and
    * write in flight to settle, then calls `connectionLost(exc)`: once, last,
    * and never synchronously.
    */
   #teardown(exc: Error | null): void {
-    if (this.#lost) return;
-    this.#lost = true;
+    if (!this.#life.markLost()) return;
     this.#closing = true;
     this.#held = null;
     this.#queued = [];
@@ -577,19 +567,11 @@ export class StreamTransport extends Transport {
     this.#fillLength = 0;
     this.#bufferSize = 0;
     const released = this.#channel.close();
-    Promise.allSettled([released, this.#reader, this.#writer]).then(() =>
-      this.#connectionLost(exc)
+    const onLost = this.#onLost;
+    this.#life.connectionLost(
+      exc,
+      Promise.allSettled([released, this.#reader, this.#writer]),
+      onLost && (() => onLost(this, exc)),
     );
-  }
-
-  #connectionLost(exc: Error | null): void {
-    const protocol = this.#protocol;
-    try {
-      protocol.connectionLost?.(exc);
-    } catch (err) {
-      reportToLoop(this.#loop, "Exception in protocol.connectionLost()", err, this, protocol);
-    } finally {
-      this.#onLost?.(this, exc);
-    }
   }
 }

@@ -5,20 +5,17 @@
  * protocol per pipe forwards its events to the subprocess protocol.
  */
 
-import type { EventLoop } from "../loop/event_loop.ts";
-import { ProcessLookupError } from "../loop/errors.ts";
-import { StreamsChannel } from "./_streams_channel.ts";
-import { type StreamProtocol, StreamTransport } from "./_stream_transport.ts";
-import { toError } from "./_bytes.ts";
-import { reportToLoop } from "./_report.ts";
+import { ProcessLookupError } from "../errors.ts";
+import { WebStreamChannel } from "./_web_stream_channel.ts";
+import { type StreamCallbacks, StreamTransport } from "./_stream_transport.ts";
+import type { TransportLoop } from "../_util/report.ts";
+import { TransportLifecycle } from "./_lifecycle.ts";
+import type { FlowControlCallbacks } from "./_flow_control.ts";
 import { type ReadTransport, SubprocessTransport, type WriteTransport } from "./transport.ts";
 
 /** The callbacks a subprocess transport may call; a protocol may have any subset. */
-export interface SubprocessProtocolCallbacks {
+export interface SubprocessCallbacks extends FlowControlCallbacks {
   connectionMade?(transport: SubprocessTransport): void;
-  connectionLost?(exc: Error | null): void;
-  pauseWriting?(): void;
-  resumeWriting?(): void;
   pipeDataReceived?(fd: number, data: Uint8Array): void;
   pipeConnectionLost?(fd: number, exc: Error | null): void;
   processExited?(): void;
@@ -65,14 +62,13 @@ export type PipedFds = readonly [stdin: boolean, stdout: boolean, stderr: boolea
  * pipes.
  */
 export class ChildProcessTransport extends SubprocessTransport {
-  readonly #loop: EventLoop;
+  readonly #loop: TransportLoop;
+  readonly #life: TransportLifecycle<SubprocessCallbacks>;
   readonly #child: Deno.ChildProcess;
   readonly #pipes: (StreamTransport | null)[];
-  #protocol: SubprocessProtocolCallbacks;
   #openPipes = 0;
   #returncode: number | null = null;
   #closed = false;
-  #finished = false;
   /** The child exited with bytes still to go to its stdin: that pipe is lost as broken. */
   #stdinBroken = false;
   /** The first callback error, which `connectionLost` receives. */
@@ -84,25 +80,25 @@ export class ChildProcessTransport extends SubprocessTransport {
   #pendingCalls: (() => void)[] | null = [];
 
   constructor(
-    loop: EventLoop,
+    loop: TransportLoop,
     child: Deno.ChildProcess,
     piped: PipedFds,
-    protocol: SubprocessProtocolCallbacks,
+    protocol: SubprocessCallbacks,
   ) {
     super({ subprocess: child });
     this.#loop = loop;
+    this.#life = new TransportLifecycle(loop, this, protocol, (exc) => this.#teardown(exc));
     this.#child = child;
-    this.#protocol = protocol;
     this.#pipes = [
-      piped[0] ? this.#pipe(0, new StreamsChannel(null, child.stdin), child.stdin) : null,
-      piped[1] ? this.#pipe(1, new StreamsChannel(child.stdout, null), child.stdout) : null,
-      piped[2] ? this.#pipe(2, new StreamsChannel(child.stderr, null), child.stderr) : null,
+      piped[0] ? this.#pipe(0, new WebStreamChannel(null, child.stdin), child.stdin) : null,
+      piped[1] ? this.#pipe(1, new WebStreamChannel(child.stdout, null), child.stdout) : null,
+      piped[2] ? this.#pipe(2, new WebStreamChannel(child.stderr, null), child.stderr) : null,
     ];
   }
 
-  #pipe(fd: number, channel: StreamsChannel, pipe: object): StreamTransport {
+  #pipe(fd: number, channel: WebStreamChannel, pipe: object): StreamTransport {
     this.#openPipes++;
-    const forward: StreamProtocol = fd === 0
+    const forward: StreamCallbacks = fd === 0
       ? {
         // Direct, as asyncio's WriteSubprocessPipeProto: flow control is never held.
         pauseWriting: () => this.#invoke("pauseWriting"),
@@ -126,8 +122,7 @@ export class ChildProcessTransport extends SubprocessTransport {
    * child) and the error is returned.
    */
   start(): Error | null {
-    this.#invoke("connectionMade", this);
-    const failure = this.#error;
+    const failure = this.#life.connectionMade();
     for (const pipe of this.#pipes) pipe?.start();
     this.#child.status.then((status) => this.#processExited(status));
     this.#loop.callSoon(() => {
@@ -154,14 +149,11 @@ export class ChildProcessTransport extends SubprocessTransport {
   }
 
   setProtocol(protocol: object): void {
-    if (typeof protocol !== "object" || protocol === null) {
-      throw new TypeError("setProtocol: 'protocol' must be an object");
-    }
-    this.#protocol = protocol as SubprocessProtocolCallbacks;
+    this.#life.setProtocol(protocol);
   }
 
   getProtocol(): object {
-    return this.#protocol;
+    return this.#life.protocol;
   }
 
   // SubprocessTransport
@@ -174,7 +166,7 @@ export class ChildProcessTransport extends SubprocessTransport {
     if (typeof fd !== "number") {
       throw new TypeError(`getPipeTransport: 'fd' must be a number, got ${typeof fd}`);
     }
-    return (this.#pipes[fd] ?? null) as ReadTransport | WriteTransport | null;
+    return (this.#pipes[fd]?.facade ?? null) as ReadTransport | WriteTransport | null;
   }
 
   getReturncode(): number | null {
@@ -234,43 +226,38 @@ export class ChildProcessTransport extends SubprocessTransport {
   }
 
   #tryFinish(): void {
-    if (this.#finished || this.#returncode === null || this.#openPipes > 0) return;
-    this.#finished = true;
-    this.#call("connectionLost", this.#error);
+    if (this.#returncode === null || this.#openPipes > 0) return;
+    // After the held callbacks, if any: connectionLost stays last.
+    if (this.#pendingCalls !== null) {
+      this.#pendingCalls.push(() => this.#life.connectionLost(this.#error));
+    } else this.#life.connectionLost(this.#error);
   }
 
   /** Calls a protocol callback, or queues it while `start()` holds callbacks. */
-  #call<K extends keyof SubprocessProtocolCallbacks>(
+  #call<K extends keyof SubprocessCallbacks>(
     callback: K,
-    ...args: Parameters<NonNullable<SubprocessProtocolCallbacks[K]>>
+    ...args: Parameters<NonNullable<SubprocessCallbacks[K]>>
   ): void {
     if (this.#pendingCalls !== null) {
       this.#pendingCalls.push(() => this.#invoke(callback, ...args));
     } else this.#invoke(callback, ...args);
   }
 
-  #invoke<K extends keyof SubprocessProtocolCallbacks>(
+  #invoke<K extends keyof SubprocessCallbacks>(
     callback: K,
-    ...args: Parameters<NonNullable<SubprocessProtocolCallbacks[K]>>
+    ...args: Parameters<NonNullable<SubprocessCallbacks[K]>>
   ): void {
     try {
-      (this.#protocol[callback] as ((...a: typeof args) => void) | undefined)?.(...args);
+      (this.#life.protocol[callback] as ((...a: typeof args) => void) | undefined)?.(...args);
     } catch (err) {
-      if (callback === "connectionLost") {
-        this.#report(err, "Exception in protocol.connectionLost()");
-      } else this.#fatalError(err, `Fatal error: protocol.${callback}() call failed.`);
+      this.#life.fatalError(err, `Fatal error: protocol.${callback}() call failed.`);
     }
   }
 
-  /** The single error path: report, then close (kill the child, close the pipes). */
-  #fatalError(err: unknown, message: string): void {
-    this.#error ??= toError(err);
-    this.#report(err, message);
+  /** After a fatal error: `connectionLost` gets the first error; kill the child, drop the pipes. */
+  #teardown(exc: Error): void {
+    this.#error ??= exc;
     for (const pipe of this.#pipes) pipe?.abort();
     this.close();
-  }
-
-  #report(err: unknown, message: string): void {
-    reportToLoop(this.#loop, message, err, this, this.#protocol);
   }
 }

@@ -84,11 +84,6 @@ export abstract class BaseTransport implements Disposable {
     return (Object.hasOwn(this.#extra, name) ? this.#extra[name] : defaultValue) as T;
   }
 
-  /** Sets or replaces an extra-info value; for the transport kinds that learn it late. */
-  protected setExtraInfo(name: string, value: unknown): void {
-    this.#extra[name] = value;
-  }
-
   /** `using transport = ...` closes the transport when the scope ends. */
   [Symbol.dispose](): void {
     this.close();

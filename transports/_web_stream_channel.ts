@@ -16,7 +16,7 @@ const ignore = () => {};
  * handing it the caller's array would detach a `BufferedProtocol`'s memory.
  * Other readable streams are read chunk by chunk, keeping any remainder.
  */
-export class StreamsChannel implements ByteChannel {
+export class WebStreamChannel implements ByteChannel {
   readonly canCloseWrite = true;
   readonly #byob: ReadableStreamBYOBReader | null = null;
   readonly #chunks: ReadableStreamDefaultReader<Uint8Array> | null = null;

@@ -1,21 +1,21 @@
 /** Connecting a protocol from a factory to a new stream transport. */
 
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
-import type { ByteChannel } from "../transports/_channel.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { TransportLoop } from "../../_util/report.ts";
+import { checkFactory } from "../../_util/validate.ts";
+import type { ByteChannel } from "../../transports/_channel.ts";
 import {
+  type StreamCallbacks,
   type StreamMode,
-  type StreamProtocol,
   StreamTransport,
   type StreamTransportInit,
-} from "../transports/_stream_transport.ts";
-import type { Address } from "../transports/transport.ts";
-import { toError } from "../transports/_bytes.ts";
+} from "../../transports/_stream_transport.ts";
+import type { Address } from "../../transports/transport.ts";
+import { toError } from "../../_util/error_values.ts";
 
 /** Calls `factory`, checking that it is a function that makes an object. */
 export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, method: string): P {
-  if (typeof factory !== "function") {
-    throw new TypeError(`${method}: 'factory' must be a function that makes a protocol`);
-  }
+  checkFactory(factory, method);
   let protocol: P;
   try {
     protocol = factory();
@@ -32,49 +32,25 @@ export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, meth
 }
 
 /** Options for {@linkcode openStream}. */
-export interface OpenStreamOptions {
+interface OpenStreamOptions {
   mode?: StreamMode;
   onLost?: StreamTransportInit["onLost"];
 }
 
 /**
  * Makes the protocol, the transport over `channel`, and calls
- * `connectionMade`, for a loop method that returns `[transport, protocol]`:
- * on any failure the channel is released and the error thrown.
+ * `connectionMade`. On any failure the channel is released and the error
+ * thrown; an error `connectionMade` threw was reported already, and the
+ * transport is torn down (its `onLost` follows).
  */
 export function openStream<P extends object>(
-  loop: EventLoop,
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   method: string,
   channel: ByteChannel,
   extra: Record<string, unknown>,
   options: OpenStreamOptions = {},
 ): [StreamTransport, P] {
-  const [transport, protocol, failure] = startStream(
-    loop,
-    factory,
-    method,
-    channel,
-    extra,
-    options,
-  );
-  if (failure) throw failure;
-  return [transport, protocol];
-}
-
-/**
- * As {@linkcode openStream}, for a server's accepted connection: an error
- * thrown by `connectionMade` went to the exception handler and tore the
- * transport down, so it is returned rather than thrown.
- */
-export function startStream<P extends object>(
-  loop: EventLoop,
-  factory: ProtocolFactory<P>,
-  method: string,
-  channel: ByteChannel,
-  extra: Record<string, unknown>,
-  options: OpenStreamOptions = {},
-): [StreamTransport, P, Error | null] {
   let protocol: P;
   let transport: StreamTransport;
   try {
@@ -82,7 +58,7 @@ export function startStream<P extends object>(
     transport = new StreamTransport({
       loop,
       channel,
-      protocol: protocol as StreamProtocol,
+      protocol: protocol as StreamCallbacks,
       extra,
       ...options,
     });
@@ -90,11 +66,13 @@ export function startStream<P extends object>(
     channel.close();
     throw toError(err);
   }
-  return [transport, protocol, transport.start()];
+  const failure = transport.start();
+  if (failure !== null) throw failure;
+  return [transport, protocol];
 }
 
 /** A Deno address as asyncio spells it: `[host, port]`, or a Unix socket path. */
-export function toAddress(addr: Deno.Addr): Address | undefined {
+function toAddress(addr: Deno.Addr): Address | undefined {
   switch (addr.transport) {
     case "tcp":
     case "udp":

@@ -3,7 +3,7 @@
 import type { ByteChannel } from "./_channel.ts";
 
 /** What the ops channel needs of a `Deno.Conn`, `Deno.TlsConn` or `Deno.FsFile`. */
-export interface OpsEndpoint {
+interface OpsEndpoint {
   read(p: Uint8Array): Promise<number | null>;
   write(p: Uint8Array): Promise<number>;
   close(): void;
@@ -14,7 +14,7 @@ export interface OpsEndpoint {
  * Reads fill the caller's array in place through the resource's read op, so a
  * `BufferedProtocol` gets its bytes with no copy.
  */
-export class ConnChannel implements ByteChannel {
+export class OpsChannel implements ByteChannel {
   readonly canCloseWrite: boolean;
   readonly #endpoint: OpsEndpoint;
   #closed = false;

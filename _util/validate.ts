@@ -43,20 +43,29 @@ export function checkHost(host: unknown, method: string, name = "host"): string 
   return checkNoNul(host, method, name);
 }
 
-/** A duration in seconds: a finite number > 0 (>= 0 if `allowZero`). */
+/**
+ * A time in seconds. `range` says which values make sense: `"positive"` (a
+ * timeout, the default), `"nonNegative"` (a delay that may be zero), or
+ * `"any"` (a loop time or delay, which asyncio lets be past or negative).
+ * Not a number is a `TypeError`; NaN or out of range a `RangeError`.
+ */
 export function checkSeconds(
   value: unknown,
   method: string,
   name: string,
-  allowZero = false,
+  range: "positive" | "nonNegative" | "any" = "positive",
 ): number {
   if (typeof value !== "number") {
     throw new TypeError(`${method}: '${name}' must be a number of seconds, got ${typeof value}`);
   }
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+  if (range === "any") {
+    if (Number.isNaN(value)) throw new RangeError(`${method}: '${name}' is NaN`);
+    return value;
+  }
+  if (!Number.isFinite(value) || value < 0 || (range === "positive" && value === 0)) {
     throw new RangeError(
       `${method}: '${name}' must be a finite number of seconds > ${
-        allowZero ? "= " : ""
+        range === "nonNegative" ? "= " : ""
       }0, got ${value}`,
     );
   }
@@ -69,6 +78,36 @@ export function checkBoolean(value: unknown, method: string, name: string): bool
     throw new TypeError(`${method}: '${name}' must be a boolean, got ${typeof value}`);
   }
   return value;
+}
+
+/** An optional boolean flag: `defaultValue` when omitted. */
+export function optionalBoolean(
+  value: unknown,
+  method: string,
+  name: string,
+  defaultValue: boolean,
+): boolean {
+  return value === undefined ? defaultValue : checkBoolean(value, method, name);
+}
+
+/** A function, such as a protocol factory or a callback. */
+export function checkFunction(value: unknown, method: string, name: string, what: string): void {
+  if (typeof value !== "function") {
+    throw new TypeError(
+      `${method}: '${name}' must be ${what}, got ${value === null ? "null" : typeof value}`,
+    );
+  }
+}
+
+/** A protocol factory: a function (what it makes is checked when it is called). */
+export function checkFactory(factory: unknown, method: string, name = "factory"): void {
+  checkFunction(factory, method, name, "a function that makes a protocol");
+}
+
+/** The arguments every connection-making loop method takes: a factory and options. */
+export function checkFactoryAndOptions(factory: unknown, opts: unknown, method: string): void {
+  checkOptions(opts, method);
+  checkFactory(factory, method);
 }
 
 /** An `[host, port]` address. */

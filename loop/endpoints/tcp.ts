@@ -1,19 +1,21 @@
 /** TCP: `createConnection`, `createServer`, `connectAcceptedSocket`. */
 
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
-import { type AcceptHandler, Server } from "./server.ts";
-import { openStream, socketExtra, startStream } from "./_open_stream.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { TransportLoop } from "../../_util/report.ts";
+import { type AcceptHandler, checkServerArgs, type Listening } from "./_listening.ts";
+import { openStream, socketExtra } from "./_open_stream.ts";
 import {
-  checkBoolean,
+  checkFactoryAndOptions,
   checkHost,
   checkNetAddress,
   checkOptions,
   checkPort,
   checkSeconds,
   hasUnstableNet,
-} from "./_validate.ts";
-import { ConnChannel } from "../transports/_conn_channel.ts";
-import { connectFrom } from "../transports/_node_socket_channel.ts";
+  optionalBoolean,
+} from "../../_util/validate.ts";
+import { OpsChannel } from "../../transports/_ops_channel.ts";
+import { connectFrom } from "../../transports/_node_socket_channel.ts";
 import {
   checkHandshakeTimeout,
   checkTlsClient,
@@ -24,8 +26,8 @@ import {
   tlsExtra,
   type TlsServerOptions,
   upgradeClient,
-} from "./_tls.ts";
-import type { NetAddress, Transport } from "../transports/transport.ts";
+} from "../_tls.ts";
+import type { NetAddress, Transport } from "../../transports/transport.ts";
 
 /**
  * Options of {@linkcode EventLoop.createConnection}, asyncio's keywords in camelCase.
@@ -135,15 +137,14 @@ function checkConn(sock: unknown, method: string): Deno.Conn {
 }
 
 export async function createConnection<P extends object>(
-  loop: EventLoop,
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   host: string | null | undefined,
   port: number | null | undefined,
   opts: CreateConnectionOptions,
 ): Promise<[Transport, P]> {
   const method = "createConnection";
-  checkOptions(opts, method);
-  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
+  checkFactoryAndOptions(factory, opts, method);
   const tls = checkTlsClient(opts.ssl, method);
   if (tls === null && opts.serverHostname !== undefined) {
     throw new TypeError(`${method}: 'serverHostname' is only meaningful with 'ssl'`);
@@ -159,7 +160,7 @@ export async function createConnection<P extends object>(
     const conn = checkConn(opts.sock, method);
     setNoDelay(conn);
     if (tls === null) {
-      return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+      return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
     }
     if (serverHostname === undefined) {
       throw new TypeError(`${method}: 'serverHostname' is required with 'ssl' and 'sock'`);
@@ -189,7 +190,7 @@ export async function createConnection<P extends object>(
   checkPort(port, method, false);
   const delay = opts.happyEyeballsDelay === undefined
     ? DEFAULT_HAPPY_EYEBALLS_DELAY
-    : checkSeconds(opts.happyEyeballsDelay, method, "happyEyeballsDelay", true);
+    : checkSeconds(opts.happyEyeballsDelay, method, "happyEyeballsDelay", "nonNegative");
   if (opts.localAddr !== undefined) {
     if (tls !== null) {
       throw new Deno.errors.NotSupported(
@@ -223,7 +224,7 @@ export async function createConnection<P extends object>(
   const conn = await Deno.connect(target);
   setNoDelay(conn);
   if (tls === null) {
-    return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+    return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
   }
   const [tlsConn, alpn] = await upgradeClient(
     conn,
@@ -235,19 +236,15 @@ export async function createConnection<P extends object>(
   return openStream(loop, factory, method, tlsChannel(tlsConn), tlsExtra(tlsConn, opts.ssl, alpn));
 }
 
-export async function createServer<P extends object>(
-  loop: EventLoop,
+export function createServer<P extends object>(
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   host: string | string[] | null | undefined,
   port: number | null | undefined,
   opts: CreateServerOptions,
-): Promise<Server> {
+): Listening {
   const method = "createServer";
-  checkOptions(opts, method);
-  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
-  const startServing = opts.startServing === undefined
-    ? true
-    : checkBoolean(opts.startServing, method, "startServing");
+  const startServing = checkServerArgs(factory, opts, method);
   const tls = checkTlsServer(opts.ssl, method);
   const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
   let listeners: Deno.Listener[];
@@ -271,8 +268,8 @@ export async function createServer<P extends object>(
   const accept: AcceptHandler = tls === null
     ? (conn, onLost) => {
       setNoDelay(conn);
-      const channel = new ConnChannel(conn);
-      const [transport] = startStream(loop, factory, method, channel, socketExtra(conn), {
+      const channel = new OpsChannel(conn);
+      const [transport] = openStream(loop, factory, method, channel, socketExtra(conn), {
         onLost,
       });
       return Promise.resolve(transport);
@@ -281,14 +278,12 @@ export async function createServer<P extends object>(
       const tlsConn = conn as Deno.TlsConn;
       const alpn = await completeHandshake(tlsConn, timeout, method);
       const extra = tlsExtra(tlsConn, opts.ssl, alpn);
-      const [transport] = startStream(loop, factory, method, tlsChannel(tlsConn), extra, {
+      const [transport] = openStream(loop, factory, method, tlsChannel(tlsConn), extra, {
         onLost,
       });
       return transport;
     };
-  const server = new Server(loop, listeners, accept);
-  if (startServing) await server.startServing();
-  return server;
+  return { listeners, accept, startServing };
 }
 
 /** The largest listen backlog: a C int, as CPython's `socket.listen` takes. */
@@ -317,9 +312,7 @@ function listenAll(
       );
     }
   }
-  const reusePort = opts.reusePort === undefined
-    ? false
-    : checkBoolean(opts.reusePort, method, "reusePort");
+  const reusePort = optionalBoolean(opts.reusePort, method, "reusePort", false);
   if (reusePort && !hasUnstableNet()) {
     throw new Deno.errors.NotSupported(
       `${method}: 'reusePort' needs Deno's --unstable-net flag (run again with --unstable-net)`,
@@ -350,38 +343,32 @@ function listenAll(
   return listeners;
 }
 
-export function connectAcceptedSocket<P extends object>(
-  loop: EventLoop,
+export async function connectAcceptedSocket<P extends object>(
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   sock: Deno.Conn,
   opts: ConnectAcceptedSocketOptions,
 ): Promise<[Transport, P]> {
   const method = "connectAcceptedSocket";
-  try {
-    checkOptions(opts, method);
-    const conn = checkConn(sock, method);
-    const ssl = opts.ssl === true ? true : checkTlsServer(opts.ssl, method);
-    const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, ssl !== null, method);
-    if (ssl === null) {
-      setNoDelay(conn);
-      return Promise.resolve(
-        openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn)),
-      );
-    }
-    if (typeof (conn as Deno.TlsConn).handshake !== "function") {
-      throw new Deno.errors.NotSupported(
-        `${method}: Deno cannot start server-side TLS on a plain connection; ` +
-          "with 'ssl', 'sock' must be a Deno.TlsConn accepted from Deno.listenTls",
-      );
-    }
-    return acceptTls(loop, factory, method, conn as Deno.TlsConn, ssl, timeout);
-  } catch (err) {
-    return Promise.reject(err);
+  checkOptions(opts, method);
+  const conn = checkConn(sock, method);
+  const ssl = opts.ssl === true ? true : checkTlsServer(opts.ssl, method);
+  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, ssl !== null, method);
+  if (ssl === null) {
+    setNoDelay(conn);
+    return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
   }
+  if (typeof (conn as Deno.TlsConn).handshake !== "function") {
+    throw new Deno.errors.NotSupported(
+      `${method}: Deno cannot start server-side TLS on a plain connection; ` +
+        "with 'ssl', 'sock' must be a Deno.TlsConn accepted from Deno.listenTls",
+    );
+  }
+  return await acceptTls(loop, factory, method, conn as Deno.TlsConn, ssl, timeout);
 }
 
 async function acceptTls<P extends object>(
-  loop: EventLoop,
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   method: string,
   conn: Deno.TlsConn,

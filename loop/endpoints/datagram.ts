@@ -6,13 +6,19 @@
 import { createSocket, Socket } from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { TransportLoop } from "../../_util/report.ts";
 import { makeProtocol } from "./_open_stream.ts";
-import { checkBoolean, checkNetAddress, checkOptions } from "./_validate.ts";
+import {
+  checkFactory,
+  checkNetAddress,
+  checkOptions,
+  optionalBoolean,
+} from "../../_util/validate.ts";
 import { sourceAddressFor } from "./_source_address.ts";
-import { toDenoError } from "../transports/_node_socket_channel.ts";
-import { type DatagramEndpointProtocol, UdpTransport } from "../transports/_datagram_transport.ts";
-import type { DatagramTransport, NetAddress } from "../transports/transport.ts";
+import { toDenoError } from "../../transports/_node_socket_channel.ts";
+import { type DatagramCallbacks, UdpTransport } from "../../transports/_datagram_transport.ts";
+import type { DatagramTransport, NetAddress } from "../../transports/transport.ts";
 
 /**
  * Options of {@linkcode EventLoop.createDatagramEndpoint}, asyncio's keywords in camelCase.
@@ -53,13 +59,13 @@ const METHOD = "createDatagramEndpoint";
 const SOCKET_MODIFIERS = ["localAddr", "remoteAddr", "family", "reusePort", "allowBroadcast"];
 
 export async function createDatagramEndpoint<P extends object>(
-  loop: EventLoop,
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   opts: CreateDatagramEndpointOptions,
 ): Promise<[DatagramTransport, P]> {
   checkOptions(opts, METHOD);
   opts ??= {};
-  if (typeof factory !== "function") throw new TypeError(`${METHOD}: 'factory' must be a function`);
+  checkFactory(factory, METHOD);
   if (opts.sock !== undefined) return wrapSocket(loop, factory, opts);
 
   let family = checkFamily(opts.family);
@@ -69,12 +75,8 @@ export async function createDatagramEndpoint<P extends object>(
   const remote = opts.remoteAddr === undefined
     ? null
     : checkNetAddress(opts.remoteAddr, METHOD, "remoteAddr", false);
-  const reusePort = opts.reusePort === undefined
-    ? false
-    : checkBoolean(opts.reusePort, METHOD, "reusePort");
-  const allowBroadcast = opts.allowBroadcast === undefined
-    ? false
-    : checkBoolean(opts.allowBroadcast, METHOD, "allowBroadcast");
+  const reusePort = optionalBoolean(opts.reusePort, METHOD, "reusePort", false);
+  const allowBroadcast = optionalBoolean(opts.allowBroadcast, METHOD, "allowBroadcast", false);
   if (local === null && remote === null && family === 0) {
     throw new TypeError(`${METHOD}: give 'localAddr', 'remoteAddr' or 'family' (4 or 6)`);
   }
@@ -108,7 +110,7 @@ export async function createDatagramEndpoint<P extends object>(
 }
 
 async function wrapSocket<P extends object>(
-  loop: EventLoop,
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   opts: CreateDatagramEndpointOptions,
 ): Promise<[DatagramTransport, P]> {
@@ -137,7 +139,7 @@ async function wrapSocket<P extends object>(
 }
 
 async function openEndpoint<P extends object>(
-  loop: EventLoop,
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   socket: Socket,
   peer: NetAddress | null,
@@ -156,7 +158,7 @@ async function openEndpoint<P extends object>(
   const transport = new UdpTransport({
     loop,
     socket,
-    protocol: protocol as DatagramEndpointProtocol,
+    protocol: protocol as DatagramCallbacks,
     peer,
     peerAsGiven,
     extra,

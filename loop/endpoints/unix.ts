@@ -1,11 +1,12 @@
 /** Unix sockets: `createUnixConnection`, `createUnixServer`. */
 
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
-import { type AcceptHandler, Server } from "./server.ts";
-import { openStream, socketExtra, startStream } from "./_open_stream.ts";
-import { checkBoolean, checkNoNul, checkOptions } from "./_validate.ts";
-import { ConnChannel } from "../transports/_conn_channel.ts";
-import type { Transport } from "../transports/transport.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { TransportLoop } from "../../_util/report.ts";
+import { type AcceptHandler, checkServerArgs, type Listening } from "./_listening.ts";
+import { openStream, socketExtra } from "./_open_stream.ts";
+import { checkFactoryAndOptions, checkNoNul } from "../../_util/validate.ts";
+import { OpsChannel } from "../../transports/_ops_channel.ts";
+import type { Transport } from "../../transports/transport.ts";
 
 /**
  * Options of {@linkcode EventLoop.createUnixConnection}.
@@ -61,60 +62,58 @@ function checkUnixSock<T extends Deno.Conn | Deno.Listener>(
   return sock as T;
 }
 
+/** The checked `sock`, or else the checked `path`: exactly one must be given. */
+function sockOrPath<T extends Deno.Conn | Deno.Listener>(
+  path: unknown,
+  sock: unknown,
+  method: string,
+  kind: "Conn" | "Listener",
+): T | string {
+  if (sock !== undefined) {
+    if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
+    return checkUnixSock<T>(sock, method, kind);
+  }
+  if (path == null) throw new TypeError(`${method}: no 'path' and no 'sock' was given`);
+  return checkPath(path, method);
+}
+
 export async function createUnixConnection<P extends object>(
-  loop: EventLoop,
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   path: string | null | undefined,
   opts: CreateUnixConnectionOptions,
 ): Promise<[Transport, P]> {
   const method = "createUnixConnection";
-  checkOptions(opts, method);
-  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
-  let conn: Deno.Conn;
-  if (opts.sock !== undefined) {
-    if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
-    conn = checkUnixSock(opts.sock, method, "Conn");
-  } else {
-    if (path == null) throw new TypeError(`${method}: no 'path' and no 'sock' was given`);
-    conn = await Deno.connect({ transport: "unix", path: checkPath(path, method) });
-  }
-  return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+  checkFactoryAndOptions(factory, opts, method);
+  const target = sockOrPath<Deno.Conn>(path, opts.sock, method, "Conn");
+  const conn = typeof target === "string"
+    ? await Deno.connect({ transport: "unix", path: target })
+    : target;
+  return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
 }
 
-export async function createUnixServer<P extends object>(
-  loop: EventLoop,
+export function createUnixServer<P extends object>(
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   path: string | null | undefined,
   opts: CreateUnixServerOptions,
-): Promise<Server> {
+): Listening {
   const method = "createUnixServer";
-  checkOptions(opts, method);
-  if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
-  const startServing = opts.startServing === undefined
-    ? true
-    : checkBoolean(opts.startServing, method, "startServing");
-  let listener: Deno.Listener;
-  if (opts.sock !== undefined) {
-    if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
-    listener = checkUnixSock(opts.sock, method, "Listener");
-  } else {
-    if (path == null) throw new TypeError(`${method}: no 'path' and no 'sock' was given`);
-    listener = listenUnix(checkPath(path, method), method);
-  }
+  const startServing = checkServerArgs(factory, opts, method);
+  const target = sockOrPath<Deno.Listener>(path, opts.sock, method, "Listener");
+  const listener = typeof target === "string" ? listenUnix(target, method) : target;
   const accept: AcceptHandler = (conn, onLost) => {
-    const [transport] = startStream(
+    const [transport] = openStream(
       loop,
       factory,
       method,
-      new ConnChannel(conn),
+      new OpsChannel(conn),
       socketExtra(conn),
       { onLost },
     );
     return Promise.resolve(transport);
   };
-  const server = new Server(loop, [listener], accept);
-  if (startServing) await server.startServing();
-  return server;
+  return { listeners: [listener], accept, startServing };
 }
 
 /**

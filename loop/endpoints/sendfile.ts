@@ -1,10 +1,9 @@
 /** `sendfile`: a file range through a transport, with flow control. */
 
-import type { EventLoop } from "./event_loop.ts";
-import { InvalidStateError, SendfileNotAvailableError } from "./errors.ts";
-import { checkBoolean, checkOptions } from "./_validate.ts";
-import type { StreamProtocol, WriteReservation } from "../transports/_stream_transport.ts";
-import type { Transport } from "../transports/transport.ts";
+import { InvalidStateError, SendfileNotAvailableError } from "../../errors.ts";
+import { checkOptions, optionalBoolean } from "../../_util/validate.ts";
+import type { StreamCallbacks, WriteReservation } from "../../transports/_stream_transport.ts";
+import { type Transport, WriteTransport } from "../../transports/transport.ts";
 
 /**
  * Options of {@linkcode EventLoop.sendfile}.
@@ -44,15 +43,13 @@ interface SendfileTransport {
 }
 
 function checkTransport(transport: unknown, method: string): SendfileTransport {
-  const t = transport as SendfileTransport | null;
   if (
-    typeof t !== "object" || t === null || typeof t.write !== "function" ||
-    typeof t.reserveWrites !== "function" || typeof t.setProtocol !== "function" ||
-    typeof t.getWriteBufferSize !== "function"
+    !(transport instanceof WriteTransport) ||
+    typeof (transport as Partial<SendfileTransport>).reserveWrites !== "function"
   ) {
     throw new TypeError(`${method}: 'transport' must be a writable transport made by the loop`);
   }
-  return t;
+  return transport as WriteTransport & SendfileTransport;
 }
 
 function checkFile(file: unknown, method: string): Deno.FsFile {
@@ -83,9 +80,9 @@ function checkOffset(value: unknown, method: string, name: string, min: number):
  * `sendfile` returns. It records the first and last flow-control call so the
  * user's protocol can be told the net change on restore.
  */
-class SendfileProtocol implements StreamProtocol {
+class SendfileProtocol implements StreamCallbacks {
   readonly #transport: SendfileTransport;
-  readonly #user: StreamProtocol;
+  readonly #user: StreamCallbacks;
   readonly #resumeReading: boolean;
   #waiter: PromiseWithResolvers<void> | null = null;
   #lost: Error | null = null;
@@ -95,7 +92,7 @@ class SendfileProtocol implements StreamProtocol {
 
   constructor(transport: SendfileTransport) {
     this.#transport = transport;
-    this.#user = transport.getProtocol() as StreamProtocol;
+    this.#user = transport.getProtocol() as StreamCallbacks;
     this.#resumeReading = transport.isReading?.() ?? false;
     transport.pauseReading?.();
     transport.setProtocol(this);
@@ -151,7 +148,6 @@ class SendfileProtocol implements StreamProtocol {
 }
 
 export async function sendfile(
-  _loop: EventLoop,
   transport: Transport,
   file: Deno.FsFile,
   offset: number,
@@ -164,9 +160,7 @@ export async function sendfile(
   const source = checkFile(file, method);
   checkOffset(offset, method, "offset", 0);
   if (count !== null && count !== undefined) checkOffset(count, method, "count", 1);
-  const fallback = opts.fallback === undefined
-    ? true
-    : checkBoolean(opts.fallback, method, "fallback");
+  const fallback = optionalBoolean(opts.fallback, method, "fallback", true);
   if (target.isClosing()) throw new InvalidStateError(`${method}: the transport is closing`);
   if (!fallback) {
     throw new SendfileNotAvailableError(

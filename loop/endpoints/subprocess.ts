@@ -1,14 +1,15 @@
 /** Subprocesses: `subprocessExec`, `subprocessShell`. */
 
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { TransportLoop } from "../../_util/report.ts";
 import { makeProtocol } from "./_open_stream.ts";
-import { checkBoolean, checkNoNul, checkOptions } from "./_validate.ts";
+import { checkNoNul, checkOptions, optionalBoolean } from "../../_util/validate.ts";
 import {
   ChildProcessTransport,
   type PipedFds,
-  type SubprocessProtocolCallbacks,
-} from "../transports/_subprocess_transport.ts";
-import type { SubprocessTransport } from "../transports/transport.ts";
+  type SubprocessCallbacks,
+} from "../../transports/_subprocess_transport.ts";
+import type { SubprocessTransport } from "../../transports/transport.ts";
 
 /**
  * Connect the stream to a pipe the transport reads or writes (the default).
@@ -163,9 +164,7 @@ function toCommand(
     args,
     cwd: checkCwd(opts.cwd, method),
     env: checkEnv(opts.env, method),
-    clearEnv: opts.clearEnv === undefined
-      ? false
-      : checkBoolean(opts.clearEnv, method, "opts.clearEnv"),
+    clearEnv: optionalBoolean(opts.clearEnv, method, "opts.clearEnv", false),
     stdin: toStdio(opts.stdin, method, "stdin"),
     stdout: toStdio(opts.stdout, method, "stdout"),
     stderr: toStdio(opts.stderr, method, "stderr", true),
@@ -195,7 +194,7 @@ async function checkExec(
 }
 
 async function open<P extends object>(
-  loop: EventLoop,
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   method: string,
   program: string | URL,
@@ -215,51 +214,44 @@ async function open<P extends object>(
     loop,
     child,
     piped,
-    protocol as SubprocessProtocolCallbacks,
+    protocol as SubprocessCallbacks,
   );
   const failure = transport.start();
   if (failure) throw failure;
   return [transport, protocol];
 }
 
-export function subprocessExec<P extends object>(
-  loop: EventLoop,
+export async function subprocessExec<P extends object>(
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   program: string | URL,
   args: string[],
   opts: SubprocessOptions,
 ): Promise<[SubprocessTransport, P]> {
   const method = "subprocessExec";
-  let argv: string[];
-  try {
-    // A copy, checked once: a Proxy or getter cannot change it between the check and the spawn.
-    argv = Array.isArray(args) ? Array.from(args) : [];
-    if (typeof program !== "string" && !(program instanceof URL)) {
-      throw new TypeError(`${method}: 'program' must be a string or URL, got ${typeof program}`);
-    }
-    if (!Array.isArray(args) || !argv.every((arg) => typeof arg === "string")) {
-      throw new TypeError(`${method}: 'args' must be an array of strings`);
-    }
-    if (typeof program === "string") checkNoNul(program, method, "program");
-    argv.forEach((arg, i) => checkNoNul(arg, method, `args[${i}]`));
-  } catch (err) {
-    return Promise.reject(err);
+  // A copy, checked once: a Proxy or getter cannot change it between the check and the spawn.
+  const argv = Array.isArray(args) ? Array.from(args) : [];
+  if (typeof program !== "string" && !(program instanceof URL)) {
+    throw new TypeError(`${method}: 'program' must be a string or URL, got ${typeof program}`);
   }
-  return open(loop, factory, method, program, argv, opts);
+  if (!Array.isArray(args) || !argv.every((arg) => typeof arg === "string")) {
+    throw new TypeError(`${method}: 'args' must be an array of strings`);
+  }
+  if (typeof program === "string") checkNoNul(program, method, "program");
+  argv.forEach((arg, i) => checkNoNul(arg, method, `args[${i}]`));
+  return await open(loop, factory, method, program, argv, opts);
 }
 
-export function subprocessShell<P extends object>(
-  loop: EventLoop,
+export async function subprocessShell<P extends object>(
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
   cmd: string,
   opts: SubprocessOptions,
 ): Promise<[SubprocessTransport, P]> {
   const method = "subprocessShell";
   if (typeof cmd !== "string" || cmd.length === 0) {
-    return Promise.reject(new TypeError(`${method}: 'cmd' must be a non-empty string`));
+    throw new TypeError(`${method}: 'cmd' must be a non-empty string`);
   }
-  if (cmd.includes("\0")) {
-    return Promise.reject(new TypeError(`${method}: 'cmd' must not contain a NUL byte`));
-  }
-  return open(loop, factory, method, "/bin/sh", ["-c", cmd], opts);
+  checkNoNul(cmd, method, "cmd");
+  return await open(loop, factory, method, "/bin/sh", ["-c", cmd], opts);
 }

@@ -1,11 +1,13 @@
 /** Pipes: `connectReadPipe`, `connectWritePipe`. */
 
-import type { EventLoop, ProtocolFactory } from "./event_loop.ts";
+import type { ProtocolFactory } from "../../protocols/protocol_factory.ts";
+import type { TransportLoop } from "../../_util/report.ts";
 import { openStream } from "./_open_stream.ts";
-import type { ByteChannel } from "../transports/_channel.ts";
-import { ConnChannel } from "../transports/_conn_channel.ts";
-import { StreamsChannel } from "../transports/_streams_channel.ts";
-import type { ReadTransport, WriteTransport } from "../transports/transport.ts";
+import { checkFactory } from "../../_util/validate.ts";
+import type { ByteChannel } from "../../transports/_channel.ts";
+import { OpsChannel } from "../../transports/_ops_channel.ts";
+import { WebStreamChannel } from "../../transports/_web_stream_channel.ts";
+import type { ReadTransport, WriteTransport } from "../../transports/transport.ts";
 
 /**
  * What `connectReadPipe` accepts: a file (FIFO, `Deno.stdin`) or a byte stream.
@@ -60,19 +62,13 @@ function fileChannel(file: Deno.FsFile, method: string): ByteChannel {
     }
     throw err;
   }
-  return new ConnChannel(file, false);
-}
-
-function checkFactory(factory: unknown, method: string): void {
-  if (typeof factory !== "function") {
-    throw new TypeError(`${method}: 'factory' must be a function that makes a protocol`);
-  }
+  return new OpsChannel(file, false);
 }
 
 function readChannel(pipe: unknown, method: string): ByteChannel {
   if (pipe instanceof ReadableStream) {
     checkUnlocked(pipe, method);
-    return new StreamsChannel(pipe, null);
+    return new WebStreamChannel(pipe, null);
   }
   if (hasMethods(pipe, "read", "close")) return fileChannel(pipe as Deno.FsFile, method);
   throw new TypeError(`${method}: 'pipe' must be a Deno.FsFile, Deno.stdin or a ReadableStream`);
@@ -81,7 +77,7 @@ function readChannel(pipe: unknown, method: string): ByteChannel {
 function writeChannel(pipe: unknown, method: string): ByteChannel {
   if (pipe instanceof WritableStream) {
     checkUnlocked(pipe, method);
-    return new StreamsChannel(null, pipe);
+    return new WebStreamChannel(null, pipe);
   }
   if (hasMethods(pipe, "write", "close")) return fileChannel(pipe as Deno.FsFile, method);
   throw new TypeError(
@@ -89,28 +85,19 @@ function writeChannel(pipe: unknown, method: string): ByteChannel {
   );
 }
 
-export function connectReadPipe<P extends object>(
-  loop: EventLoop,
+/**
+ * Connects a protocol from `factory` to the read or write end of a pipe, as a
+ * one-way transport: `connectReadPipe` and `connectWritePipe`.
+ */
+export function connectPipe<P extends object>(
+  loop: TransportLoop,
   factory: ProtocolFactory<P>,
-  pipe: ReadPipe,
-): Promise<[ReadTransport, P]> {
-  const method = "connectReadPipe";
-  return Promise.try(() => {
-    checkFactory(factory, method);
-    const channel = readChannel(pipe, method);
-    return openStream(loop, factory, method, channel, { pipe }, { mode: "read" });
-  });
-}
-
-export function connectWritePipe<P extends object>(
-  loop: EventLoop,
-  factory: ProtocolFactory<P>,
-  pipe: WritePipe,
-): Promise<[WriteTransport, P]> {
-  const method = "connectWritePipe";
-  return Promise.try(() => {
-    checkFactory(factory, method);
-    const channel = writeChannel(pipe, method);
-    return openStream(loop, factory, method, channel, { pipe }, { mode: "write" });
-  });
+  pipe: ReadPipe | WritePipe,
+  mode: "read" | "write",
+): [ReadTransport | WriteTransport, P] {
+  const method = mode === "read" ? "connectReadPipe" : "connectWritePipe";
+  checkFactory(factory, method);
+  const channel = mode === "read" ? readChannel(pipe, method) : writeChannel(pipe, method);
+  const [stream, protocol] = openStream(loop, factory, method, channel, { pipe }, { mode });
+  return [stream.facade as ReadTransport | WriteTransport, protocol];
 }
