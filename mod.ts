@@ -48,7 +48,7 @@ export type {
   CreateServerOptions,
 } from "./loop/_tcp.ts";
 export type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./loop/_unix.ts";
-export type { StartTlsOptions, TlsClientOptions, TlsServerOptions } from "./loop/_tls.ts";
+export type { StartTlsOptions, TlsClientOptions, TlsServerOptions } from "./loop/endpoints/tls.ts";
 export type { SendfileOptions } from "./loop/_sendfile.ts";
 export type { CreateDatagramEndpointOptions } from "./loop/_datagram.ts";
 export {

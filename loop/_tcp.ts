@@ -16,15 +16,17 @@ import { ConnChannel } from "../transports/_conn_channel.ts";
 import { connectFrom } from "../transports/_node_socket_channel.ts";
 import {
   checkHandshakeTimeout,
+  checkServerHostname,
   checkTlsClient,
   checkTlsServer,
-  completeHandshake,
-  tlsChannel,
+  connectTlsClient,
+  plainEndpoint,
+  secureAcceptedTlsConn,
+  secureClient,
+  secureServer,
   type TlsClientOptions,
-  tlsExtra,
   type TlsServerOptions,
-  upgradeClient,
-} from "./_tls.ts";
+} from "./endpoints/tls.ts";
 import type { NetAddress, Transport } from "../transports/transport.ts";
 
 /**
@@ -145,12 +147,7 @@ export async function createConnection<P extends object>(
   checkOptions(opts, method);
   if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
   const tls = checkTlsClient(opts.ssl, method);
-  if (tls === null && opts.serverHostname !== undefined) {
-    throw new TypeError(`${method}: 'serverHostname' is only meaningful with 'ssl'`);
-  }
-  const serverHostname = opts.serverHostname === undefined
-    ? undefined
-    : checkHost(opts.serverHostname, method, "serverHostname");
+  const serverHostname = checkServerHostname(opts.serverHostname, tls !== null, method);
   const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
   if (opts.sock !== undefined) {
     if (host != null || port != null) {
@@ -164,23 +161,9 @@ export async function createConnection<P extends object>(
     if (serverHostname === undefined) {
       throw new TypeError(`${method}: 'serverHostname' is required with 'ssl' and 'sock'`);
     }
-    if (conn.localAddr.transport !== "tcp") {
-      throw new Deno.errors.NotSupported(`${method}: Deno can start TLS on TCP connections only`);
-    }
-    const [tlsConn, alpn] = await upgradeClient(
-      conn as Deno.TcpConn,
-      tls,
-      serverHostname,
-      timeout,
-      method,
-    );
-    return openStream(
-      loop,
-      factory,
-      method,
-      tlsChannel(tlsConn),
-      tlsExtra(tlsConn, opts.ssl, alpn),
-    );
+    const request = { options: tls, sslcontext: opts.ssl, serverHostname, timeout, method };
+    const { channel, extra } = await secureClient(plainEndpoint(conn, socketExtra(conn)), request);
+    return openStream(loop, factory, method, channel, extra);
   }
   if (host == null || port == null) {
     throw new TypeError(`${method}: 'host' and 'port' were not given and no 'sock' was given`);
@@ -191,13 +174,17 @@ export async function createConnection<P extends object>(
     ? DEFAULT_HAPPY_EYEBALLS_DELAY
     : checkSeconds(opts.happyEyeballsDelay, method, "happyEyeballsDelay", true);
   if (opts.localAddr !== undefined) {
-    if (tls !== null) {
-      throw new Deno.errors.NotSupported(
-        `${method}: 'localAddr' with 'ssl' is not supported (Deno cannot bind before connecting TLS)`,
-      );
-    }
     const local = checkNetAddress(opts.localAddr, method, "localAddr", true);
-    const [channel, extra] = await connectFrom(hostname, port, local);
+    const [plain, plainExtra] = await connectFrom(hostname, port, local);
+    if (tls === null) return openStream(loop, factory, method, plain, plainExtra);
+    const request = {
+      options: tls,
+      sslcontext: opts.ssl,
+      serverHostname: serverHostname ?? hostname,
+      timeout,
+      method,
+    };
+    const { channel, extra } = await secureClient({ channel: plain, extra: plainExtra }, request);
     return openStream(loop, factory, method, channel, extra);
   }
   const target = {
@@ -206,33 +193,24 @@ export async function createConnection<P extends object>(
     autoSelectFamily: true,
     autoSelectFamilyAttemptDelay: Math.max(10, Math.round(delay * 1000)),
   };
-  if (tls?.cert !== undefined && (serverHostname ?? hostname) === hostname) {
-    // Only Deno.connectTls can present a client certificate.
-    const tlsConn = await Deno.connectTls(
-      { ...target, ...tls, keyFormat: "pem" } as Deno.ConnectTlsOptions & Deno.TlsCertifiedKeyPem,
-    );
-    const alpn = await completeHandshake(tlsConn, timeout, method);
-    return openStream(
-      loop,
-      factory,
-      method,
-      tlsChannel(tlsConn),
-      tlsExtra(tlsConn, opts.ssl, alpn),
-    );
+  const request = tls && {
+    options: tls,
+    sslcontext: opts.ssl,
+    serverHostname: serverHostname ?? hostname,
+    timeout,
+    method,
+  };
+  if (request?.options.cert !== undefined && request.serverHostname === hostname) {
+    const { channel, extra } = await connectTlsClient(target, request);
+    return openStream(loop, factory, method, channel, extra);
   }
   const conn = await Deno.connect(target);
   setNoDelay(conn);
-  if (tls === null) {
+  if (request === null) {
     return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
   }
-  const [tlsConn, alpn] = await upgradeClient(
-    conn,
-    tls,
-    serverHostname ?? hostname,
-    timeout,
-    method,
-  );
-  return openStream(loop, factory, method, tlsChannel(tlsConn), tlsExtra(tlsConn, opts.ssl, alpn));
+  const { channel, extra } = await secureClient(plainEndpoint(conn, socketExtra(conn)), request);
+  return openStream(loop, factory, method, channel, extra);
 }
 
 export async function createServer<P extends object>(
@@ -255,18 +233,13 @@ export async function createServer<P extends object>(
     if (host != null || port != null) {
       throw new TypeError(`${method}: 'host'/'port' and 'sock' cannot be given together`);
     }
-    if (tls !== null) {
-      throw new Deno.errors.NotSupported(
-        `${method}: 'ssl' with 'sock' is not supported: Deno serves TLS only from Deno.listenTls`,
-      );
-    }
     const sock = opts.sock;
     if (typeof sock !== "object" || sock === null || typeof sock.accept !== "function") {
       throw new TypeError(`${method}: 'sock' must be a Deno.Listener`);
     }
     listeners = [sock];
   } else {
-    listeners = listenAll(host, port, opts, tls, method);
+    listeners = listenAll(host, port, opts, method);
   }
   const accept: AcceptHandler = tls === null
     ? (conn, onLost) => {
@@ -278,10 +251,17 @@ export async function createServer<P extends object>(
       return Promise.resolve(transport);
     }
     : async (conn, onLost) => {
-      const tlsConn = conn as Deno.TlsConn;
-      const alpn = await completeHandshake(tlsConn, timeout, method);
-      const extra = tlsExtra(tlsConn, opts.ssl, alpn);
-      const [transport] = startStream(loop, factory, method, tlsChannel(tlsConn), extra, {
+      setNoDelay(conn);
+      const request = { options: tls, sslcontext: opts.ssl, timeout, method };
+      let secured;
+      try {
+        secured = await secureServer(plainEndpoint(conn, socketExtra(conn)), request);
+      } catch {
+        // A client that fails its handshake is not the server's problem: as asyncio outside
+        // debug mode, nothing is logged (scanners would flood the log); the connection is closed.
+        return null;
+      }
+      const [transport] = startStream(loop, factory, method, secured.channel, secured.extra, {
         onLost,
       });
       return transport;
@@ -295,7 +275,6 @@ function listenAll(
   host: string | string[] | null | undefined,
   port: number | null | undefined,
   opts: CreateServerOptions,
-  tls: TlsServerOptions | null,
   method: string,
 ): Deno.Listener[] {
   const hosts = host == null ? ["0.0.0.0"] : Array.isArray(host) ? host : [host];
@@ -328,14 +307,7 @@ function listenAll(
         tcpBacklog: backlog,
         ...(reusePort ? { reusePort } : {}),
       };
-      listeners.push(
-        tls === null ? Deno.listen(options) : Deno.listenTls({
-          ...options,
-          cert: tls.cert,
-          key: tls.key,
-          alpnProtocols: tls.alpnProtocols,
-        }),
-      );
+      listeners.push(Deno.listen(options));
     }
   } catch (err) {
     for (const listener of listeners) listener.close();
@@ -362,13 +334,19 @@ export function connectAcceptedSocket<P extends object>(
         openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn)),
       );
     }
-    if (typeof (conn as Deno.TlsConn).handshake !== "function") {
-      throw new Deno.errors.NotSupported(
-        `${method}: Deno cannot start server-side TLS on a plain connection; ` +
-          "with 'ssl', 'sock' must be a Deno.TlsConn accepted from Deno.listenTls",
+    if (typeof (conn as Deno.TlsConn).handshake === "function") {
+      return acceptTls(loop, factory, method, conn as Deno.TlsConn, ssl, timeout);
+    }
+    if (ssl === true) {
+      throw new TypeError(
+        `${method}: 'ssl: true' is for a Deno.TlsConn; a plain connection needs { cert, key }`,
       );
     }
-    return acceptTls(loop, factory, method, conn as Deno.TlsConn, ssl, timeout);
+    setNoDelay(conn);
+    const request = { options: ssl, sslcontext: ssl, timeout, method };
+    return secureServer(plainEndpoint(conn, socketExtra(conn)), request).then((
+      { channel, extra },
+    ) => openStream(loop, factory, method, channel, extra));
   } catch (err) {
     return Promise.reject(err);
   }
@@ -382,6 +360,6 @@ async function acceptTls<P extends object>(
   ssl: TlsServerOptions | true,
   timeout: number,
 ): Promise<[Transport, P]> {
-  const alpn = await completeHandshake(conn, timeout, method);
-  return openStream(loop, factory, method, tlsChannel(conn), tlsExtra(conn, ssl, alpn));
+  const { channel, extra } = await secureAcceptedTlsConn(conn, timeout, method);
+  return openStream(loop, factory, method, channel, { ...extra, sslcontext: ssl });
 }

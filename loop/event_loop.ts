@@ -22,12 +22,8 @@ import {
   createUnixServer,
   type CreateUnixServerOptions,
 } from "./_unix.ts";
-import {
-  startTls,
-  type StartTlsOptions,
-  type TlsClientOptions,
-  type TlsServerOptions,
-} from "./_tls.ts";
+import type { StartTlsOptions, TlsClientOptions, TlsServerOptions } from "./endpoints/tls.ts";
+import { startTls } from "./endpoints/_tls_start.ts";
 import { sendfile, type SendfileOptions } from "./_sendfile.ts";
 import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from "./_datagram.ts";
 import { subprocessExec, type SubprocessOptions, subprocessShell } from "./_subprocess.ts";

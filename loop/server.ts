@@ -11,12 +11,14 @@ import { toError } from "../transports/_bytes.ts";
 
 /**
  * Makes the transport for an accepted connection; `onLost` must be called
- * when it is lost so the server stops tracking it.
+ * when it is lost so the server stops tracking it. `null`: the connection was
+ * dropped, and there is nothing to report (a client that failed its TLS
+ * handshake).
  */
 export type AcceptHandler = (
   conn: Deno.Conn,
   onLost: (transport: StreamTransport) => void,
-) => Promise<StreamTransport>;
+) => Promise<StreamTransport | null>;
 
 /** How long to wait before accepting again after an accept error, as asyncio. */
 const ACCEPT_RETRY_DELAY_MS = 1000;
@@ -176,7 +178,7 @@ export class Server implements AsyncDisposable {
         lost = true;
         this.#detach(transport);
       });
-      if (!lost) this.#clients.add(transport);
+      if (transport !== null && !lost) this.#clients.add(transport);
     } catch (err) {
       this.#loop.callExceptionHandler({
         message: "Error setting up an accepted connection",
