@@ -1,9 +1,11 @@
 /**
- * TLS bulk transfer into a `BufferedProtocol` against a raw `Deno.TlsConn`
- * read loop, in the same process, with the same raw TLS sender.
+ * TLS bulk transfer against raw `Deno.TlsConn` loops, in the same process:
+ * a client into a `BufferedProtocol` (Deno's engine), a client upgraded by
+ * `startTls` (the `node:tls` engine), and a `createServer` TLS server sending
+ * (the `node:tls` engine over plain TCP).
  */
 
-import { getRunningLoop } from "../mod.ts";
+import { getRunningLoop, Protocol, type Transport } from "../mod.ts";
 import { report } from "./_util.ts";
 import { CountingBuffered } from "./_stream_bench.ts";
 
@@ -56,11 +58,72 @@ async function oursBulk(): Promise<number> {
   return rate;
 }
 
+/** A plaintext connection upgraded by `startTls` from `connectionMade`, then counting. */
+async function startTlsBulk(): Promise<number> {
+  const [sender, port] = tlsSender();
+  const start = performance.now();
+  const protocol = new CountingBuffered(CHUNK);
+  const upgraded = Promise.withResolvers<Transport>();
+  const upgrader = {
+    connectionMade(transport: Transport) {
+      loop.startTls(transport, protocol, { caCerts: [ca] }, { serverHostname: "localhost" })
+        .then(upgraded.resolve, upgraded.reject);
+    },
+  };
+  await loop.createConnection(() => upgrader, "127.0.0.1", port);
+  await upgraded.promise;
+  await protocol.lost.promise;
+  const rate = protocol.total / ((performance.now() - start) / 1000);
+  await sender;
+  return rate;
+}
+
+/** A raw `Deno.TlsConn` client reading `port` to its end; resolves bytes/s. */
+async function rawReceive(port: number): Promise<number> {
+  const start = performance.now();
+  const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [ca] });
+  const buffer = new Uint8Array(CHUNK);
+  let total = 0;
+  for (let n; (n = await conn.read(buffer)) !== null;) total += n;
+  conn.close();
+  return total / ((performance.now() - start) / 1000);
+}
+
+/** Our TLS server sending `BULK` bytes to a raw client, as `tlsSender` does raw. */
+async function serverBulk(): Promise<number> {
+  class Sender extends Protocol {
+    override connectionMade(transport: Transport) {
+      const chunk = new Uint8Array(CHUNK);
+      for (let sent = 0; sent < BULK; sent += CHUNK) transport.write(chunk);
+      transport.close();
+    }
+  }
+  const server = await loop.createServer(() => new Sender(), "127.0.0.1", 0, {
+    ssl: { cert, key },
+  });
+  const rate = await rawReceive((server.sockets[0].addr as Deno.NetAddr).port);
+  server.close();
+  await server.waitClosed();
+  return rate;
+}
+
+async function rawServerBulk(): Promise<number> {
+  const [sender, port] = tlsSender();
+  const rate = await rawReceive(port);
+  await sender;
+  return rate;
+}
+
 if (import.meta.main) {
-  let raw = 0, ours = 0;
+  let raw = 0, ours = 0, upgraded = 0, rawServer = 0, server = 0;
   for (let i = 0; i < 4; i++) {
     raw = Math.max(raw, await rawBulk());
     ours = Math.max(ours, await oursBulk());
+    upgraded = Math.max(upgraded, await startTlsBulk());
+    rawServer = Math.max(rawServer, await rawServerBulk());
+    server = Math.max(server, await serverBulk());
   }
   report("tls bulk 256 MiB -> BufferedProtocol", "B/s", ours, raw, 0.9);
+  report("tls bulk 256 MiB -> startTls BufferedProtocol", "B/s", upgraded, raw, 0.5);
+  report("tls server sends 256 MiB -> raw client", "B/s", server, rawServer, 0.5);
 }

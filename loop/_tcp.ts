@@ -21,6 +21,7 @@ import {
   checkTlsServer,
   connectTlsClient,
   plainEndpoint,
+  secureAccepted,
   secureAcceptedTlsConn,
   secureClient,
   secureServer,
@@ -253,14 +254,8 @@ export async function createServer<P extends object>(
     : async (conn, onLost) => {
       setNoDelay(conn);
       const request = { options: tls, sslcontext: opts.ssl, timeout, method };
-      let secured;
-      try {
-        secured = await secureServer(plainEndpoint(conn, socketExtra(conn)), request);
-      } catch {
-        // A client that fails its handshake is not the server's problem: as asyncio outside
-        // debug mode, nothing is logged (scanners would flood the log); the connection is closed.
-        return null;
-      }
+      const secured = await secureAccepted(conn, socketExtra(conn), request);
+      if (secured === null) return null;
       const [transport] = startStream(loop, factory, method, secured.channel, secured.extra, {
         onLost,
       });

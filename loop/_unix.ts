@@ -5,6 +5,18 @@ import { type AcceptHandler, Server } from "./server.ts";
 import { openStream, socketExtra, startStream } from "./_open_stream.ts";
 import { checkBoolean, checkNoNul, checkOptions } from "./_validate.ts";
 import { ConnChannel } from "../transports/_conn_channel.ts";
+import type { ByteChannel } from "../transports/_channel.ts";
+import {
+  checkHandshakeTimeout,
+  checkServerHostname,
+  checkTlsClient,
+  checkTlsServer,
+  plainEndpoint,
+  secureAccepted,
+  secureClient,
+  type TlsClientOptions,
+  type TlsServerOptions,
+} from "./endpoints/tls.ts";
 import type { Transport } from "../transports/transport.ts";
 
 /**
@@ -21,6 +33,12 @@ import type { Transport } from "../transports/transport.ts";
 export interface CreateUnixConnectionOptions {
   /** An already connected Unix `Deno.Conn` to use instead of `path`. */
   sock?: Deno.Conn;
+  /** TLS over the socket (on `node:tls`); `serverHostname` is then required. */
+  ssl?: boolean | TlsClientOptions;
+  /** The name the server's certificate must match; needs `ssl`. */
+  serverHostname?: string;
+  /** Seconds the TLS handshake may take (default 60); needs `ssl`. */
+  sslHandshakeTimeout?: number;
 }
 
 /**
@@ -39,6 +57,10 @@ export interface CreateUnixServerOptions {
   startServing?: boolean;
   /** An existing Unix `Deno.Listener` to serve instead of `path`. */
   sock?: Deno.Listener;
+  /** Serve TLS with this certificate and key (on `node:tls`). */
+  ssl?: TlsServerOptions;
+  /** Seconds a client's TLS handshake may take (default 60); needs `ssl`. */
+  sslHandshakeTimeout?: number;
 }
 
 function checkPath(path: unknown, method: string): string {
@@ -70,6 +92,12 @@ export async function createUnixConnection<P extends object>(
   const method = "createUnixConnection";
   checkOptions(opts, method);
   if (typeof factory !== "function") throw new TypeError(`${method}: 'factory' must be a function`);
+  const tls = checkTlsClient(opts.ssl, method);
+  const serverHostname = checkServerHostname(opts.serverHostname, tls !== null, method);
+  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
+  if (tls !== null && serverHostname === undefined) {
+    throw new TypeError(`${method}: 'serverHostname' is required with 'ssl' (a path is no host)`);
+  }
   let conn: Deno.Conn;
   if (opts.sock !== undefined) {
     if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
@@ -78,7 +106,12 @@ export async function createUnixConnection<P extends object>(
     if (path == null) throw new TypeError(`${method}: no 'path' and no 'sock' was given`);
     conn = await Deno.connect({ transport: "unix", path: checkPath(path, method) });
   }
-  return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+  if (tls === null || serverHostname === undefined) {
+    return openStream(loop, factory, method, new ConnChannel(conn), socketExtra(conn));
+  }
+  const request = { options: tls, sslcontext: opts.ssl, serverHostname, timeout, method };
+  const { channel, extra } = await secureClient(plainEndpoint(conn, socketExtra(conn)), request);
+  return openStream(loop, factory, method, channel, extra);
 }
 
 export async function createUnixServer<P extends object>(
@@ -93,6 +126,8 @@ export async function createUnixServer<P extends object>(
   const startServing = opts.startServing === undefined
     ? true
     : checkBoolean(opts.startServing, method, "startServing");
+  const tls = checkTlsServer(opts.ssl, method);
+  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
   let listener: Deno.Listener;
   if (opts.sock !== undefined) {
     if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);
@@ -101,16 +136,17 @@ export async function createUnixServer<P extends object>(
     if (path == null) throw new TypeError(`${method}: no 'path' and no 'sock' was given`);
     listener = listenUnix(checkPath(path, method), method);
   }
-  const accept: AcceptHandler = (conn, onLost) => {
-    const [transport] = startStream(
-      loop,
-      factory,
-      method,
-      new ConnChannel(conn),
-      socketExtra(conn),
-      { onLost },
-    );
-    return Promise.resolve(transport);
+  const accept: AcceptHandler = async (conn, onLost) => {
+    let channel: ByteChannel = new ConnChannel(conn);
+    let extra = socketExtra(conn);
+    if (tls !== null) {
+      const request = { options: tls, sslcontext: opts.ssl, timeout, method };
+      const secured = await secureAccepted(conn, extra, request);
+      if (secured === null) return null;
+      ({ channel, extra } = secured);
+    }
+    const [transport] = startStream(loop, factory, method, channel, extra, { onLost });
+    return transport;
   };
   const server = new Server(loop, [listener], accept);
   if (startServing) await server.startServing();

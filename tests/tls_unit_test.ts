@@ -9,7 +9,7 @@ import { assert, assertEquals, assertInstanceOf, assertRejects } from "@std/asse
 import { createServer as createNodeTlsServer } from "node:tls";
 import { type ExceptionContext, getRunningLoop, Protocol, type Transport } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
-import { portOf, recordingErrors, shutdown, until, WAIT_MS } from "./_helpers.ts";
+import { portOf, recordingErrors, shutdown, until, WAIT_MS, withTempDir } from "./_helpers.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, fixtures));
@@ -280,4 +280,33 @@ Deno.test("createServer with ssl: extra info of the accepted side", async () => 
   transport.close();
   await withTimeout(client.lost, WAIT_MS, "connectionLost");
   await shutdown(server);
+});
+
+Deno.test("Unix sockets: TLS server and client, through the same unit", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/tls.sock`;
+    const server = await loop.createUnixServer(() => new SmtpServer(), path, {
+      ssl: SERVER_TLS,
+    });
+    const [transport, client] = await withTimeout(
+      loop.createUnixConnection(() => new RecordingProtocol(), path, {
+        ssl: { caCerts: [CA] },
+        serverHostname: "localhost",
+      }),
+      WAIT_MS,
+      "createUnixConnection",
+    );
+    assertEquals(transport.getExtraInfo<unknown[]>("cipher").length, 3);
+    assertEquals(transport.getExtraInfo("peername"), path);
+    await until(() => client.received.length >= 11, "the greeting over TLS");
+    assertEquals(decoder.decode(client.received), "220 hello\r\n");
+    await assertRejects(
+      () => loop.createUnixConnection(() => new Protocol(), path, { ssl: true }),
+      TypeError,
+      "'serverHostname'",
+    );
+    transport.close();
+    await withTimeout(client.lost, WAIT_MS, "connectionLost");
+    await shutdown(server);
+  });
 });

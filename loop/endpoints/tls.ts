@@ -318,3 +318,21 @@ export async function secureAcceptedTlsConn(
   const [channel, extra] = await denoSecure(conn, timeout, method);
   return { channel, extra };
 }
+
+/**
+ * Secures a connection a server accepted; `null` if its handshake failed, in
+ * which case the connection is closed and nothing is reported: as asyncio
+ * outside debug mode, a client that fails its handshake (a scanner, a
+ * plaintext client, a timeout) is not the server operator's error.
+ */
+export async function secureAccepted(
+  conn: Deno.Conn,
+  extra: Record<string, unknown>,
+  request: TlsServerRequest,
+): Promise<Secured | null> {
+  try {
+    return await secureServer(plainEndpoint(conn, extra), request);
+  } catch {
+    return null;
+  }
+}
