@@ -91,11 +91,26 @@ async function rawReceive(port: number): Promise<number> {
 
 /** Our TLS server sending `BULK` bytes to a raw client, as `tlsSender` does raw. */
 async function serverBulk(): Promise<number> {
+  /** Writes while the transport takes more, as a flow-controlled protocol does. */
   class Sender extends Protocol {
+    transport!: Transport;
+    readonly chunk = new Uint8Array(CHUNK);
+    sent = 0;
+    paused = false;
     override connectionMade(transport: Transport) {
-      const chunk = new Uint8Array(CHUNK);
-      for (let sent = 0; sent < BULK; sent += CHUNK) transport.write(chunk);
-      transport.close();
+      this.transport = transport;
+      this.resumeWriting();
+    }
+    override pauseWriting() {
+      this.paused = true;
+    }
+    override resumeWriting() {
+      this.paused = false;
+      while (!this.paused && this.sent < BULK) {
+        this.transport.write(this.chunk);
+        this.sent += CHUNK;
+      }
+      if (this.sent >= BULK) this.transport.close();
     }
   }
   const server = await loop.createServer(() => new Sender(), "127.0.0.1", 0, {

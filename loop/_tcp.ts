@@ -18,6 +18,7 @@ import {
   checkHandshakeTimeout,
   checkServerHostname,
   checkTlsClient,
+  checkTlsPem,
   checkTlsServer,
   connectTlsClient,
   plainEndpoint,
@@ -150,6 +151,7 @@ export async function createConnection<P extends object>(
   const tls = checkTlsClient(opts.ssl, method);
   const serverHostname = checkServerHostname(opts.serverHostname, tls !== null, method);
   const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
+  checkTlsPem(tls, method);
   if (opts.sock !== undefined) {
     if (host != null || port != null) {
       throw new TypeError(`${method}: 'host'/'port' and 'sock' cannot be given together`);
@@ -229,6 +231,7 @@ export async function createServer<P extends object>(
     : checkBoolean(opts.startServing, method, "startServing");
   const tls = checkTlsServer(opts.ssl, method);
   const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
+  checkTlsPem(tls, method);
   let listeners: Deno.Listener[];
   if (opts.sock !== undefined) {
     if (host != null || port != null) {
@@ -323,6 +326,7 @@ export function connectAcceptedSocket<P extends object>(
     const conn = checkConn(sock, method);
     const ssl = opts.ssl === true ? true : checkTlsServer(opts.ssl, method);
     const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, ssl !== null, method);
+    checkTlsPem(ssl === true ? null : ssl, method);
     if (ssl === null) {
       setNoDelay(conn);
       return Promise.resolve(

@@ -10,6 +10,7 @@ import {
   checkHandshakeTimeout,
   checkServerHostname,
   checkTlsClient,
+  checkTlsPem,
   checkTlsServer,
   plainEndpoint,
   secureAccepted,
@@ -95,6 +96,7 @@ export async function createUnixConnection<P extends object>(
   const tls = checkTlsClient(opts.ssl, method);
   const serverHostname = checkServerHostname(opts.serverHostname, tls !== null, method);
   const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
+  checkTlsPem(tls, method);
   if (tls !== null && serverHostname === undefined) {
     throw new TypeError(`${method}: 'serverHostname' is required with 'ssl' (a path is no host)`);
   }
@@ -128,6 +130,7 @@ export async function createUnixServer<P extends object>(
     : checkBoolean(opts.startServing, method, "startServing");
   const tls = checkTlsServer(opts.ssl, method);
   const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
+  checkTlsPem(tls, method);
   let listener: Deno.Listener;
   if (opts.sock !== undefined) {
     if (path != null) throw new TypeError(`${method}: 'path' and 'sock' cannot be given together`);

@@ -8,6 +8,7 @@ import type { Transport } from "../../transports/transport.ts";
 import {
   checkHandshakeTimeout,
   checkTlsClient,
+  checkTlsPem,
   checkTlsServer,
   type PlainEndpoint,
   secureClient,
@@ -53,12 +54,14 @@ export async function startTls(
         `${method}: 'tls' must be TLS server options { cert, key } when 'serverSide' is true`,
       );
     }
+    checkTlsPem(options, method, "tls");
     const endpoint = await detach(transport, method);
     const secured = await secureServer(endpoint, { options, sslcontext: tls, timeout, method });
     return handOver(loop, protocol, secured.channel, secured.extra);
   }
   const options = checkTlsClient(tls, method, "tls");
   if (options === null) throw new TypeError(`${method}: 'tls' must be true or TLS client options`);
+  checkTlsPem(options, method, "tls");
   const peername = transport.getExtraInfo("peername");
   const serverHostname = opts.serverHostname === undefined
     ? (Array.isArray(peername) ? peername[0] : "localhost")

@@ -123,7 +123,6 @@ export function checkTlsClient(
     checkPem(cert, method, `${name}.cert`);
     checkPem(key, method, `${name}.key`);
   }
-  checkPemOptions(ssl as TlsClientOptions, method, name);
   return ssl as TlsClientOptions;
 }
 
@@ -141,8 +140,20 @@ export function checkTlsServer(
   checkPem(cert, method, `${name}.cert`);
   checkPem(key, method, `${name}.key`);
   if (alpnProtocols !== undefined) checkStringList(alpnProtocols, method, `${name}.alpnProtocols`);
-  checkPemOptions(ssl as TlsServerOptions, method, name);
   return ssl as TlsServerOptions;
+}
+
+/**
+ * Parses the PEM contents of checked TLS options (`null`: no TLS), after
+ * every other argument check: a bad certificate or key is an error naming it
+ * (`TypeError`; `RangeError` for a key that is not the certificate's).
+ */
+export function checkTlsPem(
+  options: TlsClientOptions | TlsServerOptions | null,
+  method: string,
+  name = "ssl",
+): void {
+  if (options !== null) checkPemOptions(options, method, name);
 }
 
 /** `sslHandshakeTimeout` in seconds: only meaningful with TLS, as in asyncio. */
