@@ -276,12 +276,9 @@ Deno.test("startTls serverSide: extra info has peercert, cipher and compression"
   assert.equal(serverSecure.getExtraInfo("compression", "unset"), null);
   // The server asked for no client certificate, so there is none to show.
   assert.equal(serverSecure.getExtraInfo("peercert", "none"), "none");
-  // The client side runs the same engine and exposes the same.
-  assert.equal(clientSecure.getExtraInfo<unknown[]>("cipher").length, 3);
-  assert.equal(
-    clientSecure.getExtraInfo<{ subject: { CN: string } }>("peercert").subject.CN,
-    "localhost",
-  );
+  // The client upgraded from dataReceived, with nothing pending: Deno's engine,
+  // which exposes neither.
+  assert.equal(clientSecure.getExtraInfo("cipher", "n/a"), "n/a");
   clientSecure.close();
   await withTimeout(client.lost, WAIT_MS, "client connectionLost");
   await withTimeout(serverSide.lost, WAIT_MS, "server connectionLost");

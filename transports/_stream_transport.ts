@@ -50,8 +50,8 @@ export interface DetachedChannel {
   /** Bytes read but not delivered, in order; `null` if the peer's EOF was read. */
   unread: Uint8Array | null;
   /**
-   * The read that was in flight, adopted: its bytes (`null` at EOF; empty if
-   * it was not issued after all), or its error. `null` if no read was in flight.
+   * The read that was in flight, adopted: its bytes (`null` at EOF), or its
+   * error. `null` if no read was in flight.
    */
   pendingRead: Promise<Uint8Array | null> | null;
 }
@@ -488,9 +488,17 @@ export class StreamTransport extends Transport {
     }
     this.#paused = true;
     const adopter = this.#adopter = Promise.withResolvers<HeldRead>();
-    const pendingRead = this.#reader === null ? null : adopter.promise.then(copyRead);
+    const hadReader = this.#reader !== null;
+    do await this.#writer; while (this.#writer !== null);
+    // Called from a callback of the read loop, the loop has ended with no read in flight.
+    let pendingRead: Promise<Uint8Array | null> | null = null;
+    if (this.#reader !== null) pendingRead = adopter.promise.then(copyRead);
+    else if (hadReader) {
+      const read = await adopter.promise.then((held) => held, () => null);
+      if (read === null) pendingRead = adopter.promise.then(copyRead);
+      else if (read.count !== 0) this.#held = read;
+    }
     pendingRead?.catch(() => {});
-    while (this.#writer !== null) await this.#writer;
     if (this.#closing) throw new InvalidStateError("detachChannel: the transport was closed");
     this.#closing = true;
     this.#lost = true;

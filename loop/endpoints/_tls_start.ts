@@ -22,7 +22,9 @@ import {
  * Upgrades `transport` to TLS in place, as asyncio's `start_tls`: the
  * transport stops reading at once and its channel, with the bytes it had read
  * and the read it had in flight, goes to the TLS unit (the bytes after the
- * upgrade request are the peer's TLS records). Its write buffer goes out
+ * upgrade request are the peer's TLS records). A client upgrade with nothing
+ * read or in flight (called from a protocol callback) runs on Deno's engine;
+ * otherwise `node:tls` takes the bytes and the read in flight. Its write buffer goes out
  * first, in plaintext. The protocol goes on on the returned transport, with
  * no second `connectionMade`; the old one is closed without `connectionLost`.
  */
@@ -99,7 +101,10 @@ async function detach(transport: StreamTransport, method: string): Promise<Plain
     sockname: transport.getExtraInfo("sockname"),
     peername: transport.getExtraInfo("peername"),
   };
-  return { channel, extra, unread, pendingRead };
+  const socket = extra.socket as Deno.Conn;
+  // Nothing read and nothing in flight: Deno's own engine may take the connection over.
+  const conn = unread.length === 0 && pendingRead === null ? socket : undefined;
+  return { channel, extra, conn, unread, pendingRead };
 }
 
 /** Starts the upgraded transport for the protocol, which is already connected. */
