@@ -310,3 +310,24 @@ Deno.test("Unix sockets: TLS server and client, through the same unit", async ()
     await shutdown(server);
   });
 });
+
+Deno.test("createConnection with localAddr and ssl", async () => {
+  const server = await loop.createServer(() => new SmtpServer(), "127.0.0.1", 0, {
+    ssl: SERVER_TLS,
+  });
+  const [transport, client] = await withTimeout(
+    loop.createConnection(() => new RecordingProtocol(), "127.0.0.1", portOf(server), {
+      localAddr: ["127.0.0.1", 0],
+      ssl: { caCerts: [CA] },
+      serverHostname: "localhost",
+    }),
+    WAIT_MS,
+    "createConnection",
+  );
+  assertEquals(transport.getExtraInfo<[string, number]>("sockname")[0], "127.0.0.1");
+  await until(() => client.received.length >= 11, "the greeting over TLS");
+  assertEquals(decoder.decode(client.received), "220 hello\r\n");
+  transport.close();
+  await withTimeout(client.lost, WAIT_MS, "connectionLost");
+  await shutdown(server);
+});

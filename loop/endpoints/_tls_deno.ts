@@ -6,7 +6,7 @@
  */
 
 import type { ByteChannel } from "../../transports/_channel.ts";
-import { handshakeTimedOut, within } from "./_tls_node.ts";
+import { handshakeTimedOut, within } from "./_tls_timeout.ts";
 
 function closeQuietly(conn: Deno.Conn): void {
   try {

@@ -11,6 +11,7 @@ import { connect, type SecureContext, TLSSocket } from "node:tls";
 import type { ByteChannel } from "../../transports/_channel.ts";
 import { ChannelDuplex } from "../../transports/_channel_duplex.ts";
 import { NodeSocketChannel, toDenoError } from "../../transports/_node_socket_channel.ts";
+import { handshakeTimedOut, within } from "./_tls_timeout.ts";
 
 /** A plaintext endpoint for the engine, and the bytes already taken from it. */
 export interface NodeTlsEndpoint {
@@ -64,26 +65,6 @@ export async function nodeSecure(
   });
   await handshake(socket, duplex, role.isServer ? "secure" : "secureConnect", timeout, method);
   return [channel, nodeTlsInfo(socket)];
-}
-
-/** `promise`'s value, or `null` once `seconds` pass first; the timer never outlives it. */
-export async function within<T>(promise: Promise<T>, seconds: number): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), seconds * 1000);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The error of a handshake that ran out of time. */
-export function handshakeTimedOut(method: string, timeout: number): Error {
-  return new Deno.errors.TimedOut(
-    `${method}: the TLS handshake did not complete within ${timeout} seconds`,
-  );
 }
 
 /**
