@@ -331,3 +331,32 @@ Deno.test("createConnection with localAddr and ssl", async () => {
   await withTimeout(client.lost, WAIT_MS, "connectionLost");
   await shutdown(server);
 });
+
+Deno.test("startTls from dataReceived on a transport made with localAddr (a node:net socket)", async () => {
+  const server = await loop.createServer(() => new SmtpServer(), "127.0.0.1", 0);
+  let upgrading: Promise<Transport> | null = null;
+  class Upgrader extends SmtpClient {
+    override dataReceived(data: Uint8Array) {
+      super.dataReceived(data);
+      if (decoder.decode(data).startsWith("220 go")) {
+        upgrading = loop.startTls(this.transport!, this, { caCerts: [CA] }, {
+          serverHostname: "localhost",
+        });
+      }
+    }
+  }
+  const [, client] = await loop.createConnection(
+    () => new Upgrader(),
+    "127.0.0.1",
+    portOf(server),
+    { localAddr: ["127.0.0.1", 0] },
+  );
+  await until(() => upgrading !== null, "the go-ahead");
+  const secure = await withTimeout(upgrading!, WAIT_MS, "startTls");
+  const before = client.received.length;
+  secure.write(encoder.encode("ping"));
+  await until(() => client.received.length === before + 4, "the echo");
+  secure.close();
+  await withTimeout(client.lost, WAIT_MS, "connectionLost");
+  await shutdown(server);
+});

@@ -101,9 +101,11 @@ async function detach(transport: StreamTransport, method: string): Promise<Plain
     sockname: transport.getExtraInfo("sockname"),
     peername: transport.getExtraInfo("peername"),
   };
-  const socket = extra.socket as Deno.Conn;
-  // Nothing read and nothing in flight: Deno's own engine may take the connection over.
-  const conn = unread.length === 0 && pendingRead === null ? socket : undefined;
+  // Nothing read and nothing in flight: Deno's own engine may take a Deno.Conn over.
+  const socket = extra.socket as Deno.Conn | { localAddr?: undefined };
+  const conn = unread.length === 0 && pendingRead === null && socket.localAddr !== undefined
+    ? socket as Deno.Conn
+    : undefined;
   return { channel, extra, conn, unread, pendingRead };
 }
 
