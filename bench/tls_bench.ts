@@ -134,8 +134,55 @@ async function rawServerBulk(): Promise<number> {
   return rate;
 }
 
+/** A raw `Deno.TlsConn` client sending `BULK` bytes to `port`. */
+async function rawSend(port: number): Promise<void> {
+  const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [ca] });
+  const chunk = new Uint8Array(CHUNK);
+  for (let sent = 0; sent < BULK;) sent += await conn.write(chunk);
+  conn.close();
+}
+
+/** Our TLS server receiving `BULK` bytes into a `BufferedProtocol`; resolves bytes/s. */
+async function serverReceive(): Promise<number> {
+  let protocol: CountingBuffered | null = null;
+  const server = await loop.createServer(
+    () => protocol = new CountingBuffered(CHUNK),
+    "127.0.0.1",
+    0,
+    {
+      ssl: { cert, key },
+    },
+  );
+  const start = performance.now();
+  await rawSend((server.sockets[0].addr as Deno.NetAddr).port);
+  await protocol!.lost.promise;
+  const rate = protocol!.total / ((performance.now() - start) / 1000);
+  server.close();
+  await server.waitClosed();
+  return rate;
+}
+
+/** The same on a raw `Deno.listenTls` read loop. */
+async function rawServerReceive(): Promise<number> {
+  const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key });
+  const start = performance.now();
+  const received = (async () => {
+    const conn = await listener.accept();
+    const buffer = new Uint8Array(CHUNK);
+    let total = 0;
+    for (let n; (n = await conn.read(buffer)) !== null;) total += n;
+    conn.close();
+    return total;
+  })();
+  await rawSend(listener.addr.port);
+  const total = await received;
+  listener.close();
+  return total / ((performance.now() - start) / 1000);
+}
+
 if (import.meta.main) {
   let raw = 0, ours = 0, upgraded = 0, adopted = 0, rawServer = 0, server = 0;
+  let rawReceiver = 0, receiver = 0;
   for (let i = 0; i < 4; i++) {
     raw = Math.max(raw, await rawBulk());
     ours = Math.max(ours, await oursBulk());
@@ -143,9 +190,12 @@ if (import.meta.main) {
     adopted = Math.max(adopted, await startTlsBulk(false));
     rawServer = Math.max(rawServer, await rawServerBulk());
     server = Math.max(server, await serverBulk());
+    rawReceiver = Math.max(rawReceiver, await rawServerReceive());
+    receiver = Math.max(receiver, await serverReceive());
   }
   report("tls bulk 256 MiB -> BufferedProtocol", "B/s", ours, raw, 0.9);
   report("tls bulk 256 MiB -> startTls from a callback", "B/s", upgraded, raw, 0.9);
   report("tls bulk 256 MiB -> startTls with a read in flight", "B/s", adopted, raw, 0.4);
   report("tls server sends 256 MiB -> raw client", "B/s", server, rawServer, 0.4);
+  report("tls server receives 256 MiB -> BufferedProtocol", "B/s", receiver, rawReceiver, 0.4);
 }

@@ -360,3 +360,52 @@ Deno.test("startTls from dataReceived on a transport made with localAddr (a node
   await withTimeout(client.lost, WAIT_MS, "connectionLost");
   await shutdown(server);
 });
+
+/** A Python `ssl` server that sends `hello` and closes the TCP socket without `unwrap()`. */
+const PYTHON_ABRUPT_TLS_SERVER = `
+import socket, ssl, sys
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[1], sys.argv[2])
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+conn, _ = listener.accept()
+tls = context.wrap_socket(conn, server_side=True)
+tls.sendall(b"hello")
+tls.close()  # no unwrap(): no close_notify
+listener.close()
+`;
+
+Deno.test("TLS client: a Python ssl server closing without close_notify is a clean EOF", async () => {
+  const child = new Deno.Command("python3", {
+    args: [
+      "-c",
+      PYTHON_ABRUPT_TLS_SERVER,
+      new URL("server.pem", fixtures).pathname,
+      new URL("server.key", fixtures).pathname,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let line = "";
+  while (!line.includes("\n")) {
+    const { value, done } = await withTimeout(reader.read(), WAIT_MS, "python's port");
+    if (done) break;
+    line += decoder.decode(value);
+  }
+  reader.releaseLock();
+  await recordingErrors(async (errors: ExceptionContext[]) => {
+    const [, client] = await loop.createConnection(
+      () => new RecordingProtocol(),
+      "localhost",
+      Number(line.trim()),
+      { ssl: { caCerts: [CA] } },
+    );
+    assertEquals(await withTimeout(client.lost, WAIT_MS, "connectionLost"), null);
+    assertEquals(decoder.decode(client.received), "hello");
+    assertEquals(client.names().slice(-2), ["eofReceived", "connectionLost"]);
+    assertEquals(errors, [], "nothing is logged");
+  });
+  await child.stdout.cancel();
+  assertEquals((await withTimeout(child.status, WAIT_MS, "python exits")).code, 0);
+});
