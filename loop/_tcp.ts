@@ -89,7 +89,7 @@ export interface CreateServerOptions {
   startServing?: boolean;
   /** An existing `Deno.Listener` to serve instead of `host` and `port`. */
   sock?: Deno.Listener;
-  /** Serve TLS with this certificate and key (on `Deno.listenTls`). */
+  /** Serve TLS with this certificate and key (`node:tls` over each accepted connection). */
   ssl?: TlsServerOptions;
   /** Seconds a client's TLS handshake may take (default 60); needs `ssl`. */
   sslHandshakeTimeout?: number;
@@ -115,9 +115,10 @@ export interface CreateServerOptions {
  */
 export interface ConnectAcceptedSocketOptions {
   /**
-   * The connection is a `Deno.TlsConn` accepted from `Deno.listenTls` (whose
-   * options are given here, or `true`): the handshake completes before
-   * `connectionMade`. Deno cannot start TLS on an accepted plain connection.
+   * Serve TLS on the connection with this certificate and key; the handshake
+   * completes before `connectionMade`. `true`: the connection is a
+   * `Deno.TlsConn` you accepted from `Deno.listenTls`, whose handshake is
+   * completed.
    */
   ssl?: TlsServerOptions | true;
   /** Seconds the TLS handshake may take (default 60); needs `ssl`. */
