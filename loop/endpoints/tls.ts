@@ -223,9 +223,10 @@ export async function secureClient(
   request: TlsClientRequest,
 ): Promise<Secured> {
   const { options, serverHostname, timeout, method } = request;
-  const conn = endpoint.conn;
-  const [channel, info] = conn?.localAddr.transport === "tcp" && options.cert === undefined &&
-      !endpoint.unread?.length && !endpoint.pendingRead
+  const { conn, unread, pendingRead } = endpoint;
+  const denoCanTakeIt = conn?.localAddr.transport === "tcp" && options.cert === undefined &&
+    !unread?.length && !pendingRead;
+  const [channel, info] = denoCanTakeIt
     ? await denoStartTls(
       conn as Deno.TcpConn,
       {
