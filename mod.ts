@@ -51,7 +51,7 @@ export type {
   CreateUnixConnectionOptions,
   CreateUnixServerOptions,
 } from "./loop/endpoints/unix.ts";
-export type { StartTlsOptions, TlsClientOptions, TlsServerOptions } from "./loop/_tls.ts";
+export type { StartTlsOptions, TlsClientOptions, TlsServerOptions } from "./loop/endpoints/tls.ts";
 export type { SendfileOptions } from "./loop/endpoints/sendfile.ts";
 export type { CreateDatagramEndpointOptions } from "./loop/endpoints/datagram.ts";
 export {

@@ -27,12 +27,8 @@ import {
   createUnixServer,
   type CreateUnixServerOptions,
 } from "./endpoints/unix.ts";
-import {
-  startTls,
-  type StartTlsOptions,
-  type TlsClientOptions,
-  type TlsServerOptions,
-} from "./_tls.ts";
+import type { StartTlsOptions, TlsClientOptions, TlsServerOptions } from "./endpoints/tls.ts";
+import { startTls } from "./endpoints/_tls_start.ts";
 import { sendfile, type SendfileOptions } from "./endpoints/sendfile.ts";
 import {
   createDatagramEndpoint,

@@ -169,7 +169,7 @@ export class Server implements AsyncDisposable {
         lost = true;
         this.#detach(transport);
       });
-      if (!lost) this.#clients.add(transport);
+      if (transport !== null && !lost) this.#clients.add(transport);
     } catch (err) {
       // A connectionMade() that threw was reported by its transport.
       if (!wasReported(err)) {

@@ -1,6 +1,7 @@
 /**
  * A `node:stream` Duplex over a byte channel: what `node:tls` needs to run
- * TLS on the endpoint of a plaintext transport (`startTls`).
+ * TLS on a plaintext endpoint (an accepted connection, or a transport's
+ * channel taken by `startTls`).
  */
 
 import { Duplex } from "node:stream";
@@ -29,13 +30,23 @@ export class ChannelDuplex extends Duplex {
   readonly #channel: ByteChannel;
   readonly #release: () => void;
   #pump: Promise<void> | null = null;
+  #pendingRead: Promise<Uint8Array | null> | null;
   #slab = new Uint8Array(0);
   #slabOffset = 0;
 
-  /** `unread`: bytes already taken from the channel, which come out first. */
-  constructor(channel: ByteChannel, unread: Uint8Array) {
+  /**
+   * `unread`: bytes already taken from the channel, which come out first;
+   * `pendingRead`: a read of the channel already in flight (issued by its
+   * previous owner), whose bytes come next.
+   */
+  constructor(
+    channel: ByteChannel,
+    unread: Uint8Array = new Uint8Array(0),
+    pendingRead: Promise<Uint8Array | null> | null = null,
+  ) {
     super();
     this.#channel = channel;
+    this.#pendingRead = pendingRead;
     const { promise, resolve } = Promise.withResolvers<void>();
     this.released = promise;
     this.#release = resolve;
@@ -48,6 +59,17 @@ export class ChannelDuplex extends Duplex {
 
   async #pumpReads(): Promise<void> {
     try {
+      const pending = this.#pendingRead;
+      if (pending !== null) {
+        this.#pendingRead = null;
+        const data = await pending;
+        if (this.destroyed) return;
+        if (data === null) {
+          this.push(null);
+          return;
+        }
+        if (data.length > 0 && !this.push(data)) return;
+      }
       for (;;) {
         const view = this.#readView();
         const n = await this.#channel.read(view);
@@ -95,7 +117,8 @@ export class ChannelDuplex extends Duplex {
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    Promise.all([this.#channel.close(), this.#pump]).then(() => {
+    const pending = this.#pendingRead?.catch(() => {});
+    Promise.all([this.#channel.close(), this.#pump, pending]).then(() => {
       this.#release();
       callback(err);
     });

@@ -45,6 +45,23 @@ export interface StreamTransportInit {
   mode?: StreamMode;
   /** Called right after `connectionLost`, for the owner (server, subprocess). */
   onLost?: (transport: StreamTransport, exc: Error | null) => void;
+  /**
+   * The protocol is already connected (a transport upgraded in place by
+   * `startTls`): `start()` only starts reading, with no second `connectionMade`.
+   */
+  connected?: boolean;
+}
+
+/** What {@linkcode StreamTransport.detachChannel} hands to the channel's new owner. */
+export interface DetachedChannel {
+  channel: ByteChannel;
+  /** Bytes read but not delivered, in order; `null` if the peer's EOF was read. */
+  unread: Uint8Array | null;
+  /**
+   * The read that was in flight, adopted: its bytes (`null` at EOF), or its
+   * error. `null` if no read was in flight.
+   */
+  pendingRead: Promise<Uint8Array | null> | null;
 }
 
 /** asyncio's `max_size`: the most one read asks for. */
@@ -83,6 +100,12 @@ interface HeldRead {
  */
 type ReadTarget = "protocol" | "slab" | "owned";
 
+/** A read's bytes as an array of their own (the transport's or protocol's memory is not kept). */
+function copyRead({ buffer, count, target }: HeldRead): Uint8Array | null {
+  if (count === null) return null;
+  return target === "owned" ? buffer : buffer.slice(0, count);
+}
+
 /**
  * A {@linkcode Transport} over a {@linkcode ByteChannel}. Made by the loop's
  * methods; users see a duplex one as it is, a one-way one through its
@@ -98,6 +121,7 @@ export class StreamTransport extends Transport {
   readonly #channel: ByteChannel;
   readonly #mode: StreamMode;
   readonly #onLost: StreamTransportInit["onLost"];
+  readonly #connected: boolean;
   readonly #flow: WriteFlowControl;
   #buffered = false;
 
@@ -111,6 +135,8 @@ export class StreamTransport extends Transport {
 
   #reader: Promise<void> | null = null;
   #held: HeldRead | null = null;
+  /** Set by `detachChannel`: the outcome of the read in flight goes to the channel's new owner. */
+  #adopter: PromiseWithResolvers<HeldRead> | null = null;
   /** Where a `Protocol`'s reads land: `#readView` is the free part of `#slab` from `#slabOffset`. */
   #slab: Uint8Array = EMPTY;
   #slabOffset = 0;
@@ -144,6 +170,7 @@ export class StreamTransport extends Transport {
     );
     this.#channel = init.channel;
     this.#onLost = init.onLost;
+    this.#connected = init.connected ?? false;
     this.#buffered = typeof init.protocol.getBuffer === "function";
     this.#flow = new WriteFlowControl(this.#life);
   }
@@ -154,7 +181,7 @@ export class StreamTransport extends Transport {
    * handler has the error) and the error is returned.
    */
   start(): Error | null {
-    const failure = this.#life.connectionMade();
+    const failure = this.#connected ? null : this.#life.connectionMade();
     if (failure === null && this.#mode !== "write") this.#startReading();
     return failure;
   }
@@ -202,6 +229,7 @@ export class StreamTransport extends Transport {
   /** Starts the read loop unless it runs or has nothing to do (it must not end synchronously). */
   #startReading(): void {
     if (this.#reader !== null || this.#eofReceived || this.#paused || this.#closing) return;
+    if (this.#adopter !== null) return;
     this.#reader = this.#readLoop();
   }
 
@@ -237,10 +265,14 @@ export class StreamTransport extends Transport {
               count = await this.#channel.read(buffer);
             }
           } catch (err) {
-            if (!this.#closing) this.#life.fatalError(err, "Fatal read error on stream transport");
+            if (this.#adopter !== null) this.#adopter.reject(err);
+            else if (!this.#closing) {
+              this.#life.fatalError(err, "Fatal read error on stream transport");
+            }
             return;
           }
         }
+        if (this.#adopter !== null) return this.#adopter.resolve({ buffer, count, target });
         if (this.#closing) return;
         if (this.#paused) {
           this.#held = { buffer, count, target };
@@ -251,6 +283,8 @@ export class StreamTransport extends Transport {
       }
     } finally {
       this.#reader = null;
+      // Detached from a callback of this loop: no read was left in flight.
+      this.#adopter?.resolve({ buffer: EMPTY, count: 0, target: "owned" });
     }
   }
 
@@ -521,18 +555,29 @@ export class StreamTransport extends Transport {
 
   /**
    * Takes the channel out of the transport without `connectionLost`, for an
-   * upgrade in place (`startTls`): reading stops, the read in flight and the
-   * write buffer finish, then the transport ends as if closed and its owner
-   * is told. Resolves the channel with the bytes read but not yet delivered
-   * (`null` if that read hit EOF); rejects if the transport closes first.
+   * upgrade in place (`startTls`): reading stops at once, the read in flight
+   * is adopted by the new owner (in STARTTLS the peer sends nothing until the
+   * upgrade speaks, so it cannot be waited for), the write buffer is flushed,
+   * then the transport ends as if closed and its owner is told. Rejects if the
+   * transport closes first.
    */
-  async detachChannel(): Promise<{ channel: ByteChannel; unread: Uint8Array | null }> {
-    if (this.#closing) throw new InvalidStateError("detachChannel: the transport is closing");
-    this.#paused = true;
-    while (this.#reader !== null || this.#writer !== null) {
-      await this.#reader;
-      await this.#writer;
+  async detachChannel(): Promise<DetachedChannel> {
+    if (this.#closing || this.#adopter !== null) {
+      throw new InvalidStateError("detachChannel: the transport is closing");
     }
+    this.#paused = true;
+    const adopter = this.#adopter = Promise.withResolvers<HeldRead>();
+    const hadReader = this.#reader !== null;
+    do await this.#writer; while (this.#writer !== null);
+    // Called from a callback of the read loop, the loop has ended with no read in flight.
+    let pendingRead: Promise<Uint8Array | null> | null = null;
+    if (this.#reader !== null) pendingRead = adopter.promise.then(copyRead);
+    else if (hadReader) {
+      const read = await adopter.promise.then((held) => held, () => null);
+      if (read === null) pendingRead = adopter.promise.then(copyRead);
+      else if (read.count !== 0) this.#held = read;
+    }
+    pendingRead?.catch(() => {});
     if (this.#closing) throw new InvalidStateError("detachChannel: the transport was closed");
     this.#closing = true;
     this.#life.markLost();
@@ -542,12 +587,8 @@ export class StreamTransport extends Transport {
     this.#fill = EMPTY;
     this.#spare = null;
     this.#onLost?.(this, null);
-    const unread = held === null
-      ? EMPTY
-      : held.count === null
-      ? null
-      : held.buffer.slice(0, held.count);
-    return { channel: this.#channel, unread };
+    const unread = held === null ? EMPTY : copyRead(held);
+    return { channel: this.#channel, unread, pendingRead };
   }
 
   // Teardown

@@ -5,12 +5,14 @@ import { checkFactoryAndOptions, optionalBoolean } from "../../_util/validate.ts
 
 /**
  * Makes the transport for an accepted connection; `onLost` must be called
- * when it is lost so the server stops tracking it.
+ * when it is lost so the server stops tracking it. `null`: the connection was
+ * dropped, and there is nothing to report (a client that failed its TLS
+ * handshake).
  */
 export type AcceptHandler = (
   conn: Deno.Conn,
   onLost: (transport: StreamTransport) => void,
-) => Promise<StreamTransport>;
+) => Promise<StreamTransport | null>;
 
 /** Listening sockets, how to serve their connections, and whether to start at once. */
 export interface Listening {

@@ -18,15 +18,19 @@ import { OpsChannel } from "../../transports/_ops_channel.ts";
 import { connectFrom } from "../../transports/_node_socket_channel.ts";
 import {
   checkHandshakeTimeout,
+  checkServerHostname,
   checkTlsClient,
+  checkTlsPem,
   checkTlsServer,
-  completeHandshake,
-  tlsChannel,
+  connectTlsClient,
+  plainEndpoint,
+  secureAccepted,
+  secureAcceptedTlsConn,
+  secureClient,
+  secureServer,
   type TlsClientOptions,
-  tlsExtra,
   type TlsServerOptions,
-  upgradeClient,
-} from "../_tls.ts";
+} from "./tls.ts";
 import type { NetAddress, Transport } from "../../transports/transport.ts";
 
 /**
@@ -87,7 +91,7 @@ export interface CreateServerOptions {
   startServing?: boolean;
   /** An existing `Deno.Listener` to serve instead of `host` and `port`. */
   sock?: Deno.Listener;
-  /** Serve TLS with this certificate and key (on `Deno.listenTls`). */
+  /** Serve TLS with this certificate and key (`node:tls` over each accepted connection). */
   ssl?: TlsServerOptions;
   /** Seconds a client's TLS handshake may take (default 60); needs `ssl`. */
   sslHandshakeTimeout?: number;
@@ -113,9 +117,10 @@ export interface CreateServerOptions {
  */
 export interface ConnectAcceptedSocketOptions {
   /**
-   * The connection is a `Deno.TlsConn` accepted from `Deno.listenTls` (whose
-   * options are given here, or `true`): the handshake completes before
-   * `connectionMade`. Deno cannot start TLS on an accepted plain connection.
+   * Serve TLS on the connection with this certificate and key; the handshake
+   * completes before `connectionMade`. `true`: the connection is a
+   * `Deno.TlsConn` you accepted from `Deno.listenTls`, whose handshake is
+   * completed.
    */
   ssl?: TlsServerOptions | true;
   /** Seconds the TLS handshake may take (default 60); needs `ssl`. */
@@ -146,13 +151,9 @@ export async function createConnection<P extends object>(
   const method = "createConnection";
   checkFactoryAndOptions(factory, opts, method);
   const tls = checkTlsClient(opts.ssl, method);
-  if (tls === null && opts.serverHostname !== undefined) {
-    throw new TypeError(`${method}: 'serverHostname' is only meaningful with 'ssl'`);
-  }
-  const serverHostname = opts.serverHostname === undefined
-    ? undefined
-    : checkHost(opts.serverHostname, method, "serverHostname");
+  const serverHostname = checkServerHostname(opts.serverHostname, tls !== null, method);
   const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
+  checkTlsPem(tls, method);
   if (opts.sock !== undefined) {
     if (host != null || port != null) {
       throw new TypeError(`${method}: 'host'/'port' and 'sock' cannot be given together`);
@@ -165,23 +166,9 @@ export async function createConnection<P extends object>(
     if (serverHostname === undefined) {
       throw new TypeError(`${method}: 'serverHostname' is required with 'ssl' and 'sock'`);
     }
-    if (conn.localAddr.transport !== "tcp") {
-      throw new Deno.errors.NotSupported(`${method}: Deno can start TLS on TCP connections only`);
-    }
-    const [tlsConn, alpn] = await upgradeClient(
-      conn as Deno.TcpConn,
-      tls,
-      serverHostname,
-      timeout,
-      method,
-    );
-    return openStream(
-      loop,
-      factory,
-      method,
-      tlsChannel(tlsConn),
-      tlsExtra(tlsConn, opts.ssl, alpn),
-    );
+    const request = { options: tls, sslcontext: opts.ssl, serverHostname, timeout, method };
+    const { channel, extra } = await secureClient(plainEndpoint(conn, socketExtra(conn)), request);
+    return openStream(loop, factory, method, channel, extra);
   }
   if (host == null || port == null) {
     throw new TypeError(`${method}: 'host' and 'port' were not given and no 'sock' was given`);
@@ -192,13 +179,17 @@ export async function createConnection<P extends object>(
     ? DEFAULT_HAPPY_EYEBALLS_DELAY
     : checkSeconds(opts.happyEyeballsDelay, method, "happyEyeballsDelay", "nonNegative");
   if (opts.localAddr !== undefined) {
-    if (tls !== null) {
-      throw new Deno.errors.NotSupported(
-        `${method}: 'localAddr' with 'ssl' is not supported (Deno cannot bind before connecting TLS)`,
-      );
-    }
     const local = checkNetAddress(opts.localAddr, method, "localAddr", true);
-    const [channel, extra] = await connectFrom(hostname, port, local);
+    const [plain, plainExtra] = await connectFrom(hostname, port, local);
+    if (tls === null) return openStream(loop, factory, method, plain, plainExtra);
+    const request = {
+      options: tls,
+      sslcontext: opts.ssl,
+      serverHostname: serverHostname ?? hostname,
+      timeout,
+      method,
+    };
+    const { channel, extra } = await secureClient({ channel: plain, extra: plainExtra }, request);
     return openStream(loop, factory, method, channel, extra);
   }
   const target = {
@@ -207,33 +198,24 @@ export async function createConnection<P extends object>(
     autoSelectFamily: true,
     autoSelectFamilyAttemptDelay: Math.max(10, Math.round(delay * 1000)),
   };
-  if (tls?.cert !== undefined && (serverHostname ?? hostname) === hostname) {
-    // Only Deno.connectTls can present a client certificate.
-    const tlsConn = await Deno.connectTls(
-      { ...target, ...tls, keyFormat: "pem" } as Deno.ConnectTlsOptions & Deno.TlsCertifiedKeyPem,
-    );
-    const alpn = await completeHandshake(tlsConn, timeout, method);
-    return openStream(
-      loop,
-      factory,
-      method,
-      tlsChannel(tlsConn),
-      tlsExtra(tlsConn, opts.ssl, alpn),
-    );
+  const request = tls && {
+    options: tls,
+    sslcontext: opts.ssl,
+    serverHostname: serverHostname ?? hostname,
+    timeout,
+    method,
+  };
+  if (request?.options.cert !== undefined && request.serverHostname === hostname) {
+    const { channel, extra } = await connectTlsClient(target, request);
+    return openStream(loop, factory, method, channel, extra);
   }
   const conn = await Deno.connect(target);
   setNoDelay(conn);
-  if (tls === null) {
+  if (request === null) {
     return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
   }
-  const [tlsConn, alpn] = await upgradeClient(
-    conn,
-    tls,
-    serverHostname ?? hostname,
-    timeout,
-    method,
-  );
-  return openStream(loop, factory, method, tlsChannel(tlsConn), tlsExtra(tlsConn, opts.ssl, alpn));
+  const { channel, extra } = await secureClient(plainEndpoint(conn, socketExtra(conn)), request);
+  return openStream(loop, factory, method, channel, extra);
 }
 
 export function createServer<P extends object>(
@@ -247,15 +229,11 @@ export function createServer<P extends object>(
   const startServing = checkServerArgs(factory, opts, method);
   const tls = checkTlsServer(opts.ssl, method);
   const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
+  checkTlsPem(tls, method);
   let listeners: Deno.Listener[];
   if (opts.sock !== undefined) {
     if (host != null || port != null) {
       throw new TypeError(`${method}: 'host'/'port' and 'sock' cannot be given together`);
-    }
-    if (tls !== null) {
-      throw new Deno.errors.NotSupported(
-        `${method}: 'ssl' with 'sock' is not supported: Deno serves TLS only from Deno.listenTls`,
-      );
     }
     const sock = opts.sock;
     if (typeof sock !== "object" || sock === null || typeof sock.accept !== "function") {
@@ -263,7 +241,7 @@ export function createServer<P extends object>(
     }
     listeners = [sock];
   } else {
-    listeners = listenAll(host, port, opts, tls, method);
+    listeners = listenAll(host, port, opts, method);
   }
   const accept: AcceptHandler = tls === null
     ? (conn, onLost) => {
@@ -275,10 +253,11 @@ export function createServer<P extends object>(
       return Promise.resolve(transport);
     }
     : async (conn, onLost) => {
-      const tlsConn = conn as Deno.TlsConn;
-      const alpn = await completeHandshake(tlsConn, timeout, method);
-      const extra = tlsExtra(tlsConn, opts.ssl, alpn);
-      const [transport] = openStream(loop, factory, method, tlsChannel(tlsConn), extra, {
+      setNoDelay(conn);
+      const request = { options: tls, sslcontext: opts.ssl, timeout, method };
+      const secured = await secureAccepted(conn, socketExtra(conn), request);
+      if (secured === null) return null;
+      const [transport] = openStream(loop, factory, method, secured.channel, secured.extra, {
         onLost,
       });
       return transport;
@@ -293,7 +272,6 @@ function listenAll(
   host: string | string[] | null | undefined,
   port: number | null | undefined,
   opts: CreateServerOptions,
-  tls: TlsServerOptions | null,
   method: string,
 ): Deno.Listener[] {
   const hosts = host == null ? ["0.0.0.0"] : Array.isArray(host) ? host : [host];
@@ -327,14 +305,7 @@ function listenAll(
         tcpBacklog: backlog,
         ...(reusePort ? { reusePort } : {}),
       };
-      listeners.push(
-        tls === null ? Deno.listen(options) : Deno.listenTls({
-          ...options,
-          cert: tls.cert,
-          key: tls.key,
-          alpnProtocols: tls.alpnProtocols,
-        }),
-      );
+      listeners.push(Deno.listen(options));
     }
   } catch (err) {
     for (const listener of listeners) listener.close();
@@ -354,17 +325,23 @@ export async function connectAcceptedSocket<P extends object>(
   const conn = checkConn(sock, method);
   const ssl = opts.ssl === true ? true : checkTlsServer(opts.ssl, method);
   const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, ssl !== null, method);
+  checkTlsPem(ssl === true ? null : ssl, method);
   if (ssl === null) {
     setNoDelay(conn);
     return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
   }
-  if (typeof (conn as Deno.TlsConn).handshake !== "function") {
-    throw new Deno.errors.NotSupported(
-      `${method}: Deno cannot start server-side TLS on a plain connection; ` +
-        "with 'ssl', 'sock' must be a Deno.TlsConn accepted from Deno.listenTls",
+  if (typeof (conn as Deno.TlsConn).handshake === "function") {
+    return await acceptTls(loop, factory, method, conn as Deno.TlsConn, ssl, timeout);
+  }
+  if (ssl === true) {
+    throw new TypeError(
+      `${method}: 'ssl: true' is for a Deno.TlsConn; a plain connection needs { cert, key }`,
     );
   }
-  return await acceptTls(loop, factory, method, conn as Deno.TlsConn, ssl, timeout);
+  setNoDelay(conn);
+  const request = { options: ssl, sslcontext: ssl, timeout, method };
+  const { channel, extra } = await secureServer(plainEndpoint(conn, socketExtra(conn)), request);
+  return openStream(loop, factory, method, channel, extra);
 }
 
 async function acceptTls<P extends object>(
@@ -375,6 +352,6 @@ async function acceptTls<P extends object>(
   ssl: TlsServerOptions | true,
   timeout: number,
 ): Promise<[Transport, P]> {
-  const alpn = await completeHandshake(conn, timeout, method);
-  return openStream(loop, factory, method, tlsChannel(conn), tlsExtra(conn, ssl, alpn));
+  const { channel, extra } = await secureAcceptedTlsConn(conn, timeout, method);
+  return openStream(loop, factory, method, channel, { ...extra, sslcontext: ssl });
 }

@@ -6,6 +6,19 @@ import { type AcceptHandler, checkServerArgs, type Listening } from "./_listenin
 import { openStream, socketExtra } from "./_open_stream.ts";
 import { checkFactoryAndOptions, checkNoNul } from "../../_util/validate.ts";
 import { OpsChannel } from "../../transports/_ops_channel.ts";
+import type { ByteChannel } from "../../transports/_channel.ts";
+import {
+  checkHandshakeTimeout,
+  checkServerHostname,
+  checkTlsClient,
+  checkTlsPem,
+  checkTlsServer,
+  plainEndpoint,
+  secureAccepted,
+  secureClient,
+  type TlsClientOptions,
+  type TlsServerOptions,
+} from "./tls.ts";
 import type { Transport } from "../../transports/transport.ts";
 
 /**
@@ -22,6 +35,12 @@ import type { Transport } from "../../transports/transport.ts";
 export interface CreateUnixConnectionOptions {
   /** An already connected Unix `Deno.Conn` to use instead of `path`. */
   sock?: Deno.Conn;
+  /** TLS over the socket (on `node:tls`); `serverHostname` is then required. */
+  ssl?: boolean | TlsClientOptions;
+  /** The name the server's certificate must match; needs `ssl`. */
+  serverHostname?: string;
+  /** Seconds the TLS handshake may take (default 60); needs `ssl`. */
+  sslHandshakeTimeout?: number;
 }
 
 /**
@@ -40,6 +59,10 @@ export interface CreateUnixServerOptions {
   startServing?: boolean;
   /** An existing Unix `Deno.Listener` to serve instead of `path`. */
   sock?: Deno.Listener;
+  /** Serve TLS with this certificate and key (on `node:tls`). */
+  ssl?: TlsServerOptions;
+  /** Seconds a client's TLS handshake may take (default 60); needs `ssl`. */
+  sslHandshakeTimeout?: number;
 }
 
 function checkPath(path: unknown, method: string): string {
@@ -85,11 +108,23 @@ export async function createUnixConnection<P extends object>(
 ): Promise<[Transport, P]> {
   const method = "createUnixConnection";
   checkFactoryAndOptions(factory, opts, method);
+  const tls = checkTlsClient(opts.ssl, method);
+  const serverHostname = checkServerHostname(opts.serverHostname, tls !== null, method);
+  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
+  checkTlsPem(tls, method);
+  if (tls !== null && serverHostname === undefined) {
+    throw new TypeError(`${method}: 'serverHostname' is required with 'ssl' (a path is no host)`);
+  }
   const target = sockOrPath<Deno.Conn>(path, opts.sock, method, "Conn");
   const conn = typeof target === "string"
     ? await Deno.connect({ transport: "unix", path: target })
     : target;
-  return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
+  if (tls === null || serverHostname === undefined) {
+    return openStream(loop, factory, method, new OpsChannel(conn), socketExtra(conn));
+  }
+  const request = { options: tls, sslcontext: opts.ssl, serverHostname, timeout, method };
+  const { channel, extra } = await secureClient(plainEndpoint(conn, socketExtra(conn)), request);
+  return openStream(loop, factory, method, channel, extra);
 }
 
 export function createUnixServer<P extends object>(
@@ -100,18 +135,22 @@ export function createUnixServer<P extends object>(
 ): Listening {
   const method = "createUnixServer";
   const startServing = checkServerArgs(factory, opts, method);
+  const tls = checkTlsServer(opts.ssl, method);
+  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
+  checkTlsPem(tls, method);
   const target = sockOrPath<Deno.Listener>(path, opts.sock, method, "Listener");
   const listener = typeof target === "string" ? listenUnix(target, method) : target;
-  const accept: AcceptHandler = (conn, onLost) => {
-    const [transport] = openStream(
-      loop,
-      factory,
-      method,
-      new OpsChannel(conn),
-      socketExtra(conn),
-      { onLost },
-    );
-    return Promise.resolve(transport);
+  const accept: AcceptHandler = async (conn, onLost) => {
+    let channel: ByteChannel = new OpsChannel(conn);
+    let extra = socketExtra(conn);
+    if (tls !== null) {
+      const request = { options: tls, sslcontext: opts.ssl, timeout, method };
+      const secured = await secureAccepted(conn, extra, request);
+      if (secured === null) return null;
+      ({ channel, extra } = secured);
+    }
+    const [transport] = openStream(loop, factory, method, channel, extra, { onLost });
+    return transport;
   };
   return { listeners: [listener], accept, startServing };
 }
