@@ -15,12 +15,8 @@ const TIMEOUT_MS = 60_000;
  * each is skipped with the reason until the fix lands.
  */
 const KNOWN_DIFFERENCES: Record<string, string> = {
-  starttls_coroutine: "client startTls awaited from a coroutine hangs",
-  tls_upgrade_proto: "client startTls awaited from a coroutine hangs",
-  sendfile_framed: "write() during sendfile is accepted instead of InvalidStateError; " +
-    "data held during sendfile may reach dataReceived before the sendfile promise resumes",
-  udp_connected: "a connected UDP endpoint's sockname is the wildcard address",
-  subprocess_exit: "a subprocess's read pipe is instanceof WriteTransport",
+  sendfile_framed: "data held during sendfile may reach dataReceived before the code awaiting " +
+    "sendfile resumes",
 };
 
 const scenarios = [...Deno.readDirSync(DIR)]
