@@ -4,6 +4,7 @@
  * @module
  */
 
+import { delay } from "@std/async/delay";
 import type { EventLoop } from "./event_loop.ts";
 import { InvalidStateError } from "../errors.ts";
 import type { StreamTransport } from "../transports/_stream_transport.ts";
@@ -198,17 +199,9 @@ export class Server implements AsyncDisposable {
     }
   }
 
+  /** The pause before accepting again after an accept error; closing the server ends it. */
   #retryDelay(): Promise<void> {
-    const signal = this.#stopAccepting.signal;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ACCEPT_RETRY_DELAY_MS);
-      signal.addEventListener("abort", done);
-    });
+    return delay(ACCEPT_RETRY_DELAY_MS, { signal: this.#stopAccepting.signal }).catch(() => {});
   }
 }
 
