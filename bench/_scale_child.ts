@@ -7,11 +7,14 @@
  *   prints round trips/s (`raw` is `Deno.listenDatagram`, needs `--unstable-net`).
  */
 
+import { createServer as createNodeServer } from "node:net";
 import { getRunningLoop, type NetAddress } from "../mod.ts";
+import { openStream } from "../loop/_open_stream.ts";
+import { NodeSocketChannel } from "../transports/_node_socket_channel.ts";
 import { CountingProtocol, EchoProtocol, MESSAGE } from "./_stream_bench.ts";
 
 /** The raw echo server's read buffer, per connection. */
-const RAW_READ_BUFFER = 16 * 1024;
+const RAW_READ_BUFFER = Number(Deno.env.get("RAW_READ_BUFFER") ?? 16 * 1024);
 const loop = getRunningLoop();
 
 async function stdinClosed(): Promise<void> {
@@ -35,7 +38,21 @@ async function rawEchoConn(conn: Deno.Conn): Promise<void> {
   }
 }
 
+/** The prototype: the library's stream transport over sockets a `node:net` server accepted. */
+async function echoOverNodeNet(): Promise<void> {
+  const server = createNodeServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    openStream(loop, () => new EchoProtocol(), "createServer", new NodeSocketChannel(socket), {
+      socket,
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", 1024, resolve));
+  console.log((server.address() as { port: number }).port);
+  await stdinClosed();
+  Deno.exit(0);
+}
+
 async function echo(kind: string): Promise<void> {
+  if (kind === "aio-node") return echoOverNodeNet();
   if (kind === "aio") {
     const server = await loop.createServer(() => new EchoProtocol(), "127.0.0.1", 0, {
       backlog: 1024,

@@ -11,10 +11,15 @@
  * - bulk: 1 GiB from a blocking sender into per-chunk receive callbacks;
  * - UDP: 100-byte datagram ping-pong within one process.
  *
- * Run: `deno task bench:scale [COUNT]` (default 10,000; needs `ulimit -n` above it).
+ * Run: `deno task bench:scale [COUNT] [ROWS]` (COUNT default 10,000, needs `ulimit -n`
+ * above it; ROWS a subset of `storm,bulk,udp`); `SCALE_PEERS=regex` picks peers.
  */
 
 const COUNT = Number(Deno.args[0] ?? 10_000);
+/** Which rows to run: a comma-separated subset of `storm,bulk,udp` (default all). */
+const ROWS = (Deno.args[1] ?? "storm,bulk,udp").split(",");
+/** Only the peers whose name matches this (the library always runs). */
+const ONLY = new RegExp(Deno.env.get("SCALE_PEERS") ?? "");
 const BULK = 1024 ** 3;
 const ROUND_TRIPS = 20_000;
 const here = new URL(".", import.meta.url).pathname;
@@ -154,7 +159,7 @@ async function row(
   lowerIsBetter: boolean,
   rounds = 1,
 ): Promise<void> {
-  const all = [ours, ...others];
+  const all = [ours, ...others.filter((other) => ONLY.test(other.name))];
   const best = new Map<string, number>();
   for (let round = 0; round < rounds; round++) {
     for (const { name, cmd } of all) {
@@ -197,6 +202,7 @@ if (import.meta.main) {
     peer("asyncio", [python, `${peers}echo_server.py`]),
     peer("node:net (deno)", run(`${peers}echo_server.mjs`)),
     peer("raw Deno.listen", run(child, "echo", "raw")),
+    peer("prototype: library over node:net", run(child, "echo", "aio-node")),
   ];
   const storms = new Map<string, StormResult>();
   const stormRow = async (field: keyof StormResult, title: string, fmt: (v: number) => string) => {
@@ -213,42 +219,48 @@ if (import.meta.main) {
       true,
     );
   };
-  await stormRow(
-    "bytesPerConnection",
-    `idle server RSS per connection (${COUNT} connections, each echoed 100 B once)`,
-    kib,
-  );
-  await stormRow("seconds", `${COUNT} connections opened, then one 100 B echo on each`, secs);
-  await row(
-    "1 GiB bulk into per-chunk receive (dataReceived / 'data' / data_received)",
-    library("bulk"),
-    [
-      peer("node:net (node)", [node, `${peers}bulk_receiver.mjs`]),
-      peer("uvloop", [uvloopPython, `${peers}bulk_receiver.py`, "uvloop"]),
-      peer("asyncio", [python, `${peers}bulk_receiver.py`]),
-      peer("raw Deno read, reused", run(child, "bulk", "raw")),
-    ],
-    bulk,
-    gbs,
-    false,
-    2,
-  );
-  await row(
-    "UDP ping-pong, 100-byte datagrams",
-    peer("library", run(child, "udp", "aio", String(ROUND_TRIPS))),
-    [
-      peer("node:dgram (node)", [node, `${peers}udp_pingpong.mjs`, String(ROUND_TRIPS)]),
-      peer("uvloop", [uvloopPython, `${peers}udp_pingpong.py`, String(ROUND_TRIPS), "uvloop"]),
-      peer("asyncio", [python, `${peers}udp_pingpong.py`, String(ROUND_TRIPS)]),
-      peer("node:dgram (deno)", run(`${peers}udp_pingpong.mjs`, String(ROUND_TRIPS))),
-      peer(
-        "Deno.listenDatagram",
-        [deno, "run", "-A", "--unstable-net", child, "udp", "raw", String(ROUND_TRIPS)],
-      ),
-    ],
-    single,
-    rts,
-    false,
-    2,
-  );
+  if (ROWS.includes("storm")) {
+    await stormRow(
+      "bytesPerConnection",
+      `idle server RSS per connection (${COUNT} connections, each echoed 100 B once)`,
+      kib,
+    );
+    await stormRow("seconds", `${COUNT} connections opened, then one 100 B echo on each`, secs);
+  }
+  if (ROWS.includes("bulk")) {
+    await row(
+      "1 GiB bulk into per-chunk receive (dataReceived / 'data' / data_received)",
+      library("bulk"),
+      [
+        peer("node:net (node)", [node, `${peers}bulk_receiver.mjs`]),
+        peer("uvloop", [uvloopPython, `${peers}bulk_receiver.py`, "uvloop"]),
+        peer("asyncio", [python, `${peers}bulk_receiver.py`]),
+        peer("raw Deno read, reused", run(child, "bulk", "raw")),
+      ],
+      bulk,
+      gbs,
+      false,
+      2,
+    );
+  }
+  if (ROWS.includes("udp")) {
+    await row(
+      "UDP ping-pong, 100-byte datagrams",
+      peer("library", run(child, "udp", "aio", String(ROUND_TRIPS))),
+      [
+        peer("node:dgram (node)", [node, `${peers}udp_pingpong.mjs`, String(ROUND_TRIPS)]),
+        peer("uvloop", [uvloopPython, `${peers}udp_pingpong.py`, String(ROUND_TRIPS), "uvloop"]),
+        peer("asyncio", [python, `${peers}udp_pingpong.py`, String(ROUND_TRIPS)]),
+        peer("node:dgram (deno)", run(`${peers}udp_pingpong.mjs`, String(ROUND_TRIPS))),
+        peer(
+          "Deno.listenDatagram",
+          [deno, "run", "-A", "--unstable-net", child, "udp", "raw", String(ROUND_TRIPS)],
+        ),
+      ],
+      single,
+      rts,
+      false,
+      2,
+    );
+  }
 }
