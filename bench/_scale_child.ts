@@ -1,7 +1,9 @@
 /**
  * The Deno programs `bench/scale_bench.ts` runs in their own processes:
  *
- * - `echo aio|raw`: an echo server; prints its port, serves until stdin closes.
+ * - `echo aio|aio-unix|aio-tls|raw|aio-node`: an echo server (the library over
+ *   TCP, Unix, TLS; a raw `Deno.listen` loop; the library over `node:net`
+ *   accepts); prints its port (a path for Unix), serves until stdin closes.
  * - `bulk aio|raw PORT`: receives until EOF from PORT; prints bytes/s.
  * - `udp aio|raw ROUNDTRIPS`: 100-byte datagram ping-pong in this process;
  *   prints round trips/s (`raw` is `Deno.listenDatagram`, needs `--unstable-net`).
@@ -51,13 +53,30 @@ async function echoOverNodeNet(): Promise<void> {
   Deno.exit(0);
 }
 
+const fixtures = new URL("../tests/fixtures/", import.meta.url);
+
 async function echo(kind: string): Promise<void> {
   if (kind === "aio-node") return echoOverNodeNet();
-  if (kind === "aio") {
-    const server = await loop.createServer(() => new EchoProtocol(), "127.0.0.1", 0, {
-      backlog: 1024,
-    });
-    console.log((server.sockets[0].addr as Deno.NetAddr).port);
+  if (kind.startsWith("aio")) {
+    const factory = () => new EchoProtocol();
+    const server = kind === "aio-unix"
+      ? await loop.createUnixServer(
+        factory,
+        await Deno.makeTempFile({ suffix: ".sock" }).then(
+          async (path) => (await Deno.remove(path), path),
+        ),
+      )
+      : await loop.createServer(factory, "127.0.0.1", 0, {
+        backlog: 1024,
+        ssl: kind === "aio-tls"
+          ? {
+            cert: Deno.readTextFileSync(new URL("server.pem", fixtures)),
+            key: Deno.readTextFileSync(new URL("server.key", fixtures)),
+          }
+          : undefined,
+      });
+    const addr = server.sockets[0].addr;
+    console.log(addr.transport === "unix" ? addr.path : (addr as Deno.NetAddr).port);
     await stdinClosed();
     server.close();
     server.abortClients();

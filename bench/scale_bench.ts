@@ -12,11 +12,14 @@
  * - UDP: 100-byte datagram ping-pong within one process.
  *
  * Run: `deno task bench:scale [COUNT] [ROWS]` (COUNT default 10,000, needs `ulimit -n`
- * above it; ROWS a subset of `storm,bulk,udp`); `SCALE_PEERS=regex` picks peers.
+ * above it; ROWS a subset of `storm,bulk,udp,unix,tls`); `SCALE_PEERS=regex` picks peers.
  */
 
 const COUNT = Number(Deno.args[0] ?? 10_000);
-/** Which rows to run: a comma-separated subset of `storm,bulk,udp` (default all). */
+/**
+ * Which rows to run: a comma-separated subset of `storm,bulk,udp,unix,tls`
+ * (default `storm,bulk,udp`; `unix` and `tls` measure idle memory over those).
+ */
 const ROWS = (Deno.args[1] ?? "storm,bulk,udp").split(",");
 /** Only the peers whose name matches this (the library always runs). */
 const ONLY = new RegExp(Deno.env.get("SCALE_PEERS") ?? "");
@@ -56,12 +59,12 @@ class Child {
   readonly process: Deno.ChildProcess;
   readonly #stdout: ReadableStreamDefaultReader<string>;
   #pending = "";
-  constructor(cmd: string[]) {
+  constructor(cmd: string[], stderr: "inherit" | "null" = "inherit") {
     this.process = new Deno.Command(cmd[0], {
       args: cmd.slice(1),
       stdin: "piped",
       stdout: "piped",
-      stderr: "inherit",
+      stderr,
     }).spawn();
     this.#stdout = this.process.stdout.pipeThrough(new TextDecoderStream()).getReader();
   }
@@ -96,14 +99,27 @@ interface StormResult {
   seconds: number;
 }
 
-/** Starts the server, COUNT client connections against it; measures RSS growth and time. */
-async function storm(cmd: string[]): Promise<StormResult> {
-  const server = new Child(cmd);
+/**
+ * Starts the server, COUNT client connections against it (over TLS with
+ * `kind` tls, over a Unix socket with unix); measures RSS growth and time.
+ */
+async function storm(cmd: string[], kind = "tcp"): Promise<StormResult> {
+  const tls = kind === "tls";
+  // The clients leave without a TLS close_notify: quiet the servers' reports of it.
+  const server = new Child(cmd, tls ? "null" : "inherit");
   try {
     const port = await server.line();
     await settle(300);
     const baseline = rss(server.process.pid);
-    const client = new Child([node!, `${peers}storm_client.mjs`, port, String(COUNT)]);
+    const client = new Child([
+      node!,
+      `${peers}storm_client.mjs`,
+      port,
+      String(COUNT),
+      // A Unix socket's full backlog fails a connect (EAGAIN) rather than queueing it.
+      kind === "unix" ? "32" : "256",
+      ...(tls ? ["tls"] : []),
+    ]);
     try {
       const times = JSON.parse(await client.line());
       await settle(500);
@@ -226,6 +242,24 @@ if (import.meta.main) {
       kib,
     );
     await stormRow("seconds", `${COUNT} connections opened, then one 100 B echo on each`, secs);
+  }
+  for (const kind of ["unix", "tls"]) {
+    if (!ROWS.includes(kind)) continue;
+    await row(
+      `idle server RSS per ${kind} connection (${COUNT} connections, each echoed 100 B once)`,
+      peer("library", run(child, "echo", `aio-${kind}`)),
+      [
+        peer(`node:${kind === "tls" ? "tls" : "net"} (node)`, [
+          node,
+          `${peers}echo_server.mjs`,
+          kind,
+        ]),
+        peer(`node:${kind === "tls" ? "tls" : "net"} (deno)`, run(`${peers}echo_server.mjs`, kind)),
+      ],
+      async (cmd) => (await storm(cmd, kind)).bytesPerConnection,
+      kib,
+      true,
+    );
   }
   if (ROWS.includes("bulk")) {
     await row(

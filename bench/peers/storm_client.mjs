@@ -1,20 +1,36 @@
 // The accept-storm client of bench/scale_bench.ts, run under `node`:
-// `storm_client.mjs PORT COUNT [INFLIGHT]` opens COUNT connections (at most
-// INFLIGHT connecting at once), then sends 100 bytes on each and waits for all
-// echoes. Prints one JSON line {open, echo, total} (seconds), then keeps the
+// `storm_client.mjs TARGET COUNT [INFLIGHT] [tls]` opens COUNT connections to
+// TARGET (a port, or a Unix socket path) with at most INFLIGHT connecting at
+// once, then sends 100 bytes on each and waits for all echoes. Prints one JSON line {open, echo, total} (seconds), then keeps the
 // connections open until stdin closes.
 import net from "node:net";
 import process from "node:process";
+import tls from "node:tls";
 
-const [port, count, inflight = 256] = process.argv.slice(2).map(Number);
+const [target, countArg, inflightArg = "256", secure] = process.argv.slice(2);
+const count = Number(countArg);
+const inflight = Number(inflightArg);
+const where = /^\d+$/.test(target)
+  ? { host: "127.0.0.1", port: Number(target), noDelay: true }
+  : { path: target };
 const MESSAGE = Buffer.alloc(100, 7);
 const sockets = [];
 
-function open() {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: "127.0.0.1", port, noDelay: true }, () => resolve(socket));
-    socket.once("error", reject);
-  });
+/** Connects; a Unix socket's full backlog (EAGAIN) is retried a bounded number of times. */
+async function open(retries = 2000) {
+  for (;;) {
+    try {
+      return await new Promise((resolve, reject) => {
+        const socket = secure === "tls"
+          ? tls.connect({ ...where, rejectUnauthorized: false }, () => resolve(socket))
+          : net.connect(where, () => resolve(socket));
+        socket.once("error", reject);
+      });
+    } catch (err) {
+      if (err.code !== "EAGAIN" || --retries === 0) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
 }
 
 function echo(socket) {
