@@ -138,3 +138,9 @@ export async function withTempDir(body: (dir: string) => Promise<void>): Promise
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/**
+ * The project's `deno.json`, for test scripts run as child processes from a
+ * temporary file: they resolve the library's `@std` imports through it.
+ */
+export const CONFIG = new URL("../deno.json", import.meta.url).pathname;

@@ -17,7 +17,7 @@ import {
   type NetAddress,
 } from "../mod.ts";
 import { withTimeout } from "../testing.ts";
-import { until, WAIT_MS } from "./_helpers.ts";
+import { CONFIG, until, WAIT_MS } from "./_helpers.ts";
 
 const loop = getRunningLoop();
 const encoder = new TextEncoder();
@@ -545,7 +545,7 @@ Deno.test("without net permission the method rejects with NotCapable naming the 
       }`,
     );
     const { code, stdout } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", script],
+      args: ["run", "--config", CONFIG, "--no-prompt", script],
       stdout: "piped",
       stderr: "null",
     }).output();

@@ -24,6 +24,7 @@ import {
 import { RecordingProtocol, withTimeout } from "../testing.ts";
 import {
   assertAllLostOnClose,
+  CONFIG,
   recordingErrors,
   recordingFactory,
   until,
@@ -474,7 +475,7 @@ async function runWithout(flags: string[], source: string, args: string[] = []) 
   try {
     await Deno.writeTextFile(file, source);
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", "--no-prompt", ...flags, file, ...args],
+      args: ["run", "--config", CONFIG, "--no-prompt", ...flags, file, ...args],
       stdout: "piped",
       stderr: "piped",
       signal: hang.signal,

@@ -10,6 +10,7 @@ import { BufferedProtocol, getRunningLoop, Protocol, type Transport } from "../m
 import { createTransportPair, RecordingProtocol, withTimeout } from "../testing.ts";
 import {
   assertAllLostOnClose,
+  CONFIG,
   recordingErrors,
   recordingFactory,
   until,
@@ -310,7 +311,7 @@ Deno.test("faults: without net permission the loop methods reject naming --allow
   try {
     await Deno.writeTextFile(file, script);
     const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", "--no-prompt", "--deny-net", "--allow-read", file],
+      args: ["run", "--config", CONFIG, "--no-prompt", "--deny-net", "--allow-read", file],
       stdout: "piped",
       stderr: "piped",
     }).output();

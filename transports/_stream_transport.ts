@@ -66,25 +66,21 @@ export interface DetachedChannel {
 
 /** asyncio's `max_size`: the most one read asks for. */
 const MAX_READ_SIZE = 256 * 1024;
-/** A `Protocol`'s first read size; each read that fills its view doubles it, up to the max. */
-const MIN_READ_SIZE = 16 * 1024;
 /**
- * A `Protocol`'s reads land in slabs of this many read sizes and are handed
- * over as views: fresh memory per read costs more than the read itself. Two
- * reads a slab measured fastest in bulk and halved the soak's peak RSS
- * against four; an idle connection holds one 32 KiB slab.
+ * A `Protocol`'s smallest read, and the read buffer an idle connection pins
+ * (a pending read cannot be cancelled or share its buffer): node:net's idle
+ * cost per connection is a few KiB, so this must stay well under that.
  */
-const SLAB_READS = 2;
-/** Reads smaller than this are copied out, so the slab space is reused and not pinned. */
-const COPY_BELOW = 16 * 1024;
+const MIN_READ_SIZE = 1024;
+/** A read of at most 1/SHRINK_BELOW of the read buffer halves it (the gap avoids see-saws). */
+const SHRINK_BELOW = 8;
 /**
  * The most the coalescing write buffer grows to, and the largest written-out
- * one kept for reuse. Writes past it are queued as their own exact-size
- * copies: a huge write followed by a small one must not double (and copy)
- * the huge buffer.
+ * one kept for reuse while a flush goes on. Writes past it are queued as their
+ * own exact-size copies: a huge write followed by a small one must not double
+ * (and copy) the huge buffer.
  */
 const MAX_RETAINED_WRITE_BUFFER = 1024 * 1024;
-const MIN_WRITE_BUFFER = 16 * 1024;
 const EMPTY = new Uint8Array(0);
 
 /** A read that completed while reading was paused, delivered on resume. */
@@ -95,10 +91,10 @@ interface HeldRead {
 }
 
 /**
- * Where a read landed: the `BufferedProtocol`'s buffer, the transport's slab,
- * or a new array from the channel's `readOwned` that the protocol can keep.
+ * Where a read landed: the `BufferedProtocol`'s buffer, the transport's read
+ * buffer, or a new array from the channel's `readOwned` that the protocol can keep.
  */
-type ReadTarget = "protocol" | "slab" | "owned";
+type ReadTarget = "protocol" | "own" | "owned";
 
 /** A read's bytes as an array of their own (the transport's or protocol's memory is not kept). */
 function copyRead({ buffer, count, target }: HeldRead): Uint8Array | null {
@@ -137,10 +133,12 @@ export class StreamTransport extends Transport {
   #held: HeldRead | null = null;
   /** Set by `detachChannel`: the outcome of the read in flight goes to the channel's new owner. */
   #adopter: PromiseWithResolvers<HeldRead> | null = null;
-  /** Where a `Protocol`'s reads land: `#readView` is the free part of `#slab` from `#slabOffset`. */
-  #slab: Uint8Array = EMPTY;
-  #slabOffset = 0;
-  #readView: Uint8Array | null = null;
+  /**
+   * Where a `Protocol`'s reads land, reused read after read: each read is
+   * copied out to an array of its exact size for `dataReceived`. Its size
+   * follows the reads (`#readSize`), so an idle connection holds a small one.
+   */
+  #readBuffer: Uint8Array = EMPTY;
   #readSize = MIN_READ_SIZE;
 
   /** Buffered bytes older than `#fill`'s, each chunk sent as is, in order, before it. */
@@ -252,7 +250,7 @@ export class StreamTransport extends Transport {
           // resumeReading(), and after the code that resumed runs on (sendfile's caller).
           await new Promise<void>((resolve) => this.#life.loop.callSoon(resolve));
         } else {
-          target = this.#buffered ? "protocol" : this.#channel.readOwned ? "owned" : "slab";
+          target = this.#buffered ? "protocol" : this.#channel.readOwned ? "owned" : "own";
           try {
             if (target === "owned") {
               const data = await this.#channel.readOwned!();
@@ -289,13 +287,10 @@ export class StreamTransport extends Transport {
   }
 
   #ownBuffer(): Uint8Array {
-    if (this.#readView !== null) return this.#readView;
-    const size = this.#readSize;
-    if (this.#slab.length - this.#slabOffset < size) {
-      this.#slab = new Uint8Array(SLAB_READS * size);
-      this.#slabOffset = 0;
+    if (this.#readBuffer.length !== this.#readSize) {
+      this.#readBuffer = new Uint8Array(this.#readSize);
     }
-    return this.#readView = this.#slab.subarray(this.#slabOffset, this.#slabOffset + size);
+    return this.#readBuffer;
   }
 
   #protocolBuffer(): Uint8Array | null {
@@ -330,19 +325,17 @@ export class StreamTransport extends Transport {
   }
 
   /**
-   * The received bytes as an array the protocol owns: a small read is copied
-   * out and its slab space reused; a larger one is handed over as a view of
-   * the slab, which the next read never touches.
+   * The received bytes copied out of the read buffer into an array the
+   * protocol owns: copying out of one reused buffer measured faster than
+   * handing over views of fresh memory, and holds no memory once delivered.
+   * A read that fills the buffer doubles the next one; a small one halves it.
    */
   #takeReceived(buffer: Uint8Array, count: number): Uint8Array {
-    if (count === buffer.length && this.#readSize < MAX_READ_SIZE) {
-      this.#readSize *= 2;
-      this.#readView = null;
+    if (count === buffer.length) this.#readSize = Math.min(MAX_READ_SIZE, 2 * buffer.length);
+    else if (count <= buffer.length / SHRINK_BELOW) {
+      this.#readSize = Math.max(MIN_READ_SIZE, buffer.length / 2);
     }
-    if (count < COPY_BELOW) return buffer.slice(0, count);
-    this.#slabOffset += count;
-    this.#readView = null;
-    return buffer.subarray(0, count);
+    return buffer.slice(0, count);
   }
 
   /** Copies bytes read before a switch to a buffered protocol into its buffers. */
@@ -487,7 +480,6 @@ export class StreamTransport extends Transport {
         Math.max(
           this.#fillLength + bytes.length,
           Math.min(2 * this.#fill.length, MAX_RETAINED_WRITE_BUFFER),
-          MIN_WRITE_BUFFER,
         ),
       );
       grown.set(this.#fill.subarray(0, this.#fillLength));
@@ -504,8 +496,9 @@ export class StreamTransport extends Transport {
 
   /**
    * Sends the write buffer until it is empty, swapping it with the spare so
-   * that writes made meanwhile go on being appended; then finishes a pending
-   * `close()` or `writeEof()`.
+   * that writes made meanwhile go on being appended; then drops both (an
+   * idle connection holds no write buffer) and finishes a pending `close()`
+   * or `writeEof()`.
    */
   async #flush(): Promise<void> {
     await undefined; // coalesce the writes of the current callback into one send
@@ -529,6 +522,8 @@ export class StreamTransport extends Transport {
         }
         if (full !== null && full.length <= MAX_RETAINED_WRITE_BUFFER) this.#spare = full;
       }
+      this.#fill = EMPTY;
+      this.#spare = null;
     } catch (err) {
       if (!this.#life.lost) this.#life.fatalError(err, "Fatal write error on stream transport");
       return;
