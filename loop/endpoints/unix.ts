@@ -65,11 +65,20 @@ export interface CreateUnixServerOptions {
   sslHandshakeTimeout?: number;
 }
 
+/** The longest socket path the kernel takes: `sun_path` is 108 bytes with the NUL. */
+const MAX_PATH_BYTES = 107;
+
 function checkPath(path: unknown, method: string): string {
   if (typeof path !== "string") {
     throw new TypeError(`${method}: 'path' must be a string, got ${typeof path}`);
   }
   if (path.length === 0) throw new TypeError(`${method}: 'path' must not be empty`);
+  const bytes = new TextEncoder().encode(path).length;
+  if (bytes > MAX_PATH_BYTES) {
+    throw new RangeError(
+      `${method}: 'path' must be at most ${MAX_PATH_BYTES} bytes (a Unix socket path), got ${bytes}`,
+    );
+  }
   return checkNoNul(path, method, "path");
 }
 
