@@ -215,3 +215,43 @@ Deno.test("TLS attack: a client that resets mid-handshake is released at once, n
     assertEquals(errors, [], "reset handshakes are not reported");
   });
 });
+
+Deno.test("TLS attack: closeClients() and abortClients() cut off handshakes in progress at once", async () => {
+  for (const cut of ["closeClients", "abortClients"] as const) {
+    await recordingErrors(async (errors: ExceptionContext[]) => {
+      // A handshake timeout far away: only the cut can end these connections in time.
+      const server = await tlsServer(60);
+      const socketBaseline = openSockets();
+      const clients = await Promise.all(
+        Array.from(
+          { length: 5 },
+          () => Deno.connect({ hostname: "127.0.0.1", port: portOf(server) }),
+        ),
+      );
+      await until(() => openSockets() >= socketBaseline + 10, "every client accepted");
+      const ends = Promise.all(clients.map(readToEnd));
+      server[cut]();
+      // Still serving: a client that comes after the cut completes its handshake.
+      await wellBehavedClient(server);
+      server.close();
+      await withTimeout(server.waitClosed(), WAIT_MS, `waitClosed after ${cut}`);
+      assertClosedByServer(await withTimeout(ends, WAIT_MS, "every client sees the end"));
+      for (const conn of clients) conn.close();
+      assertEquals(errors, [], `handshakes cut by ${cut} are not reported`);
+    });
+  }
+});
+
+Deno.test("TLS attack: close() alone lets handshakes in progress run, and waitClosed() waits for them", async () => {
+  const server = await tlsServer(0.5);
+  const socketBaseline = openSockets();
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: portOf(server) });
+  await until(() => openSockets() >= socketBaseline + 2, "the client accepted");
+  const started = performance.now();
+  server.close();
+  await withTimeout(server.waitClosed(), WAIT_MS, "waitClosed");
+  const waited = performance.now() - started;
+  assert(waited >= 300, `waitClosed waited for the handshake's timeout (${waited.toFixed(0)} ms)`);
+  assertEquals(await withTimeout(readToEnd(client), WAIT_MS, "the client's end"), "eof");
+  client.close();
+});

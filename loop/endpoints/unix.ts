@@ -149,12 +149,12 @@ export function createUnixServer<P extends object>(
   checkTlsPem(tls, method);
   const target = sockOrPath<Deno.Listener>(path, opts.sock, method, "Listener");
   const listener = typeof target === "string" ? listenUnix(target, method) : target;
-  const accept: AcceptHandler = async (conn, onLost) => {
+  const accept: AcceptHandler = async (conn, onLost, cutOff) => {
     let channel: ByteChannel = new OpsChannel(conn);
     let extra = socketExtra(conn);
     if (tls !== null) {
       const request = { options: tls, sslcontext: opts.ssl, timeout, method };
-      const secured = await secureAccepted(conn, extra, request);
+      const secured = await secureAccepted(conn, extra, request, cutOff);
       if (secured === null) return null;
       ({ channel, extra } = secured);
     }
