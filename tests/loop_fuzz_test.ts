@@ -50,6 +50,34 @@ const hostileArb = fc.oneof(
   fc.constantFrom<unknown>(-1, NaN, Infinity, -Infinity, 1.5, 65536, 2 ** 53, -0),
   fc.constantFrom<unknown>("", "\0", "127.0.0.1\0", "x".repeat(5000)),
   fc.constantFrom(...Object.keys(LAZY_HOSTILE)).map((name) => ({ lazy: name })),
+  // Options objects: the real option names with values of any kind.
+  fc.dictionary(
+    fc.constantFrom(
+      "ssl",
+      "sslHandshakeTimeout",
+      "serverHostname",
+      "localAddr",
+      "remoteAddr",
+      "family",
+      "sock",
+      "backlog",
+      "reusePort",
+      "startServing",
+      "happyEyeballsDelay",
+      "allowBroadcast",
+      "stdin",
+      "stdout",
+      "stderr",
+      "cwd",
+      "env",
+      "fallback",
+      "serverSide",
+    ),
+    fc.oneof(
+      fc.anything().filter((value) => typeof value !== "string"),
+      fc.constantFrom<unknown>(-1, NaN, 0, true, "", "\0", [], [""], ["127.0.0.1", -1]),
+    ),
+  ),
 );
 
 function materialize(value: unknown): unknown {
@@ -209,7 +237,7 @@ Deno.test("fuzz: loop methods given a hostile argument reject, never throw, hang
         }
         await release(outcome);
       }),
-      { numRuns: 150 },
+      { numRuns: 1000 },
     );
     await until(() => openFds() <= baseline, `open fds back to ${baseline}`);
   } finally {
