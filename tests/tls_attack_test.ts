@@ -10,7 +10,7 @@ import { assert, assertEquals } from "@std/assert";
 import { Socket } from "node:net";
 import { type ExceptionContext, getRunningLoop, Protocol, type Server } from "../mod.ts";
 import { RecordingProtocol, withTimeout } from "../testing.ts";
-import { portOf, recordingErrors, until, WAIT_MS } from "./_helpers.ts";
+import { portOf, recordingErrors, until, WAIT_MS, withTempDir } from "./_helpers.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, fixtures));
@@ -240,4 +240,31 @@ Deno.test("TLS attack: close() alone lets handshakes in progress run, and waitCl
   assert(waited >= 300, `waitClosed waited for the handshake's timeout (${waited.toFixed(0)} ms)`);
   assertEquals(await withTimeout(readToEnd(client), WAIT_MS, "the client's end"), "eof");
   client.close();
+});
+
+Deno.test("TLS attack: on a Unix socket too, closeClients() cuts off a stalled handshake", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/tls.sock`;
+    const server = await loop.createUnixServer(() => new Protocol(), path, {
+      ssl: SERVER_TLS,
+      sslHandshakeTimeout: 60,
+    });
+    const stalled = await Deno.connect({ transport: "unix", path });
+    // The server accepts in order: once a later client is served, it holds the stalled one.
+    const [transport, client] = await withTimeout(
+      loop.createUnixConnection(() => new RecordingProtocol(), path, {
+        ssl: { caCerts: [CA] },
+        serverHostname: "localhost",
+      }),
+      WAIT_MS,
+      "a well-behaved client's handshake",
+    );
+    transport.close();
+    await withTimeout(client.lost, WAIT_MS, "the well-behaved client's connectionLost");
+    server.close();
+    server.closeClients();
+    await withTimeout(server.waitClosed(), WAIT_MS, "waitClosed after closeClients");
+    assertEquals(await withTimeout(readToEnd(stalled), WAIT_MS, "the stalled client's end"), "eof");
+    stalled.close();
+  });
 });
