@@ -34,12 +34,20 @@ export function checkNoNul(value: string, method: string, name: string): string 
   return value;
 }
 
+/** The longest DNS name (RFC 1035); an IPv6 address with a zone is shorter. */
+const MAX_HOST_LENGTH = 253;
+
 /** A non-empty host name or address string. */
 export function checkHost(host: unknown, method: string, name = "host"): string {
   if (typeof host !== "string") {
     throw new TypeError(`${method}: '${name}' must be a string, got ${typeof host}`);
   }
   if (host.length === 0) throw new TypeError(`${method}: '${name}' must not be empty`);
+  if (host.length > MAX_HOST_LENGTH) {
+    throw new RangeError(
+      `${method}: '${name}' must be at most ${MAX_HOST_LENGTH} characters, got ${host.length}`,
+    );
+  }
   return checkNoNul(host, method, name);
 }
 

@@ -39,6 +39,8 @@ export class Server implements AsyncDisposable {
   #opening = 0;
   readonly #clients = new Set<StreamTransport>();
   readonly #stopAccepting = new AbortController();
+  /** Aborted (and replaced) by `closeClients`/`abortClients`: ends the handshakes running then. */
+  #cutOffHandshakes = new AbortController();
   readonly #idle = Promise.withResolvers<void>();
   #servingForever = false;
 
@@ -115,12 +117,20 @@ export class Server implements AsyncDisposable {
 
   /** Closes every connection the server accepted (their buffers are flushed). */
   closeClients(): void {
+    this.#cutOff();
     for (const transport of this.#clients) transport.close();
   }
 
   /** Aborts every connection the server accepted. */
   abortClients(): void {
+    this.#cutOff();
     for (const transport of this.#clients) transport.abort();
+  }
+
+  /** Ends the TLS handshakes of connections accepted so far, as asyncio closes their sockets. */
+  #cutOff(): void {
+    this.#cutOffHandshakes.abort();
+    this.#cutOffHandshakes = new AbortController();
   }
 
   /**
@@ -169,7 +179,7 @@ export class Server implements AsyncDisposable {
       const transport = await this.#accept(conn, (transport) => {
         lost = true;
         this.#detach(transport);
-      });
+      }, this.#cutOffHandshakes.signal);
       if (transport !== null && !lost) this.#clients.add(transport);
     } catch (err) {
       // A connectionMade() that threw was reported by its transport.

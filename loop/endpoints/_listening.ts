@@ -7,11 +7,13 @@ import { checkFactoryAndOptions, optionalBoolean } from "../../_util/validate.ts
  * Makes the transport for an accepted connection; `onLost` must be called
  * when it is lost so the server stops tracking it. `null`: the connection was
  * dropped, and there is nothing to report (a client that failed its TLS
- * handshake).
+ * handshake). `cutOff` is aborted by `closeClients()`/`abortClients()`: a
+ * TLS handshake still running then ends, and its connection is closed.
  */
 export type AcceptHandler = (
   conn: Deno.Conn,
   onLost: (transport: StreamTransport) => void,
+  cutOff: AbortSignal,
 ) => Promise<StreamTransport | null>;
 
 /** Listening sockets, how to serve their connections, and whether to start at once. */

@@ -252,10 +252,10 @@ export function createServer<P extends object>(
       });
       return Promise.resolve(transport);
     }
-    : async (conn, onLost) => {
+    : async (conn, onLost, cutOff) => {
       setNoDelay(conn);
       const request = { options: tls, sslcontext: opts.ssl, timeout, method };
-      const secured = await secureAccepted(conn, socketExtra(conn), request);
+      const secured = await secureAccepted(conn, socketExtra(conn), request, cutOff);
       if (secured === null) return null;
       const [transport] = openStream(loop, factory, method, secured.channel, secured.extra, {
         onLost,

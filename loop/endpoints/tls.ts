@@ -335,16 +335,23 @@ export async function secureAcceptedTlsConn(
  * Secures a connection a server accepted; `null` if its handshake failed, in
  * which case the connection is closed and nothing is reported: as asyncio
  * outside debug mode, a client that fails its handshake (a scanner, a
- * plaintext client, a timeout) is not the server operator's error.
+ * plaintext client, a timeout) is not the server operator's error. Aborting
+ * `cutOff` closes the connection, which ends the handshake the same way.
  */
 export async function secureAccepted(
   conn: Deno.Conn,
   extra: Record<string, unknown>,
   request: TlsServerRequest,
+  cutOff: AbortSignal,
 ): Promise<Secured | null> {
+  const endpoint = plainEndpoint(conn, extra);
+  const close = () => endpoint.channel.close();
+  cutOff.addEventListener("abort", close);
   try {
-    return await secureServer(plainEndpoint(conn, extra), request);
+    return await secureServer(endpoint, request);
   } catch {
     return null;
+  } finally {
+    cutOff.removeEventListener("abort", close);
   }
 }

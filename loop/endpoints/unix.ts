@@ -65,11 +65,20 @@ export interface CreateUnixServerOptions {
   sslHandshakeTimeout?: number;
 }
 
+/** The longest socket path the kernel takes: `sun_path` is 108 bytes with the NUL. */
+const MAX_PATH_BYTES = 107;
+
 function checkPath(path: unknown, method: string): string {
   if (typeof path !== "string") {
     throw new TypeError(`${method}: 'path' must be a string, got ${typeof path}`);
   }
   if (path.length === 0) throw new TypeError(`${method}: 'path' must not be empty`);
+  const bytes = new TextEncoder().encode(path).length;
+  if (bytes > MAX_PATH_BYTES) {
+    throw new RangeError(
+      `${method}: 'path' must be at most ${MAX_PATH_BYTES} bytes (a Unix socket path), got ${bytes}`,
+    );
+  }
   return checkNoNul(path, method, "path");
 }
 
@@ -140,12 +149,12 @@ export function createUnixServer<P extends object>(
   checkTlsPem(tls, method);
   const target = sockOrPath<Deno.Listener>(path, opts.sock, method, "Listener");
   const listener = typeof target === "string" ? listenUnix(target, method) : target;
-  const accept: AcceptHandler = async (conn, onLost) => {
+  const accept: AcceptHandler = async (conn, onLost, cutOff) => {
     let channel: ByteChannel = new OpsChannel(conn);
     let extra = socketExtra(conn);
     if (tls !== null) {
       const request = { options: tls, sslcontext: opts.ssl, timeout, method };
-      const secured = await secureAccepted(conn, extra, request);
+      const secured = await secureAccepted(conn, extra, request, cutOff);
       if (secured === null) return null;
       ({ channel, extra } = secured);
     }

@@ -1,0 +1,248 @@
+/**
+ * Unit tests of `ChannelDuplex`, the node `Duplex` that `node:tls` runs over,
+ * against a scripted byte channel whose every read, write and close the test
+ * controls and observes.
+ */
+
+import { assert, assertEquals, assertInstanceOf, assertStrictEquals } from "@std/assert";
+import type { ByteChannel } from "../transports/_channel.ts";
+import { ChannelDuplex } from "../transports/_channel_duplex.ts";
+import { withTimeout } from "../testing.ts";
+import { until, WAIT_MS } from "./_helpers.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Lets timers and I/O callbacks run a few times: to check that something did not happen. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+type ReadResult = Uint8Array | null | Error;
+
+/**
+ * A byte channel whose reads are answered by the test (`answer`), in order;
+ * writes are recorded and may be short (`maxWrite`); a close settles the read
+ * in flight with the end of stream, as the contract asks.
+ */
+class ScriptedChannel implements ByteChannel {
+  readonly written: Uint8Array[] = [];
+  readsIssued = 0;
+  closeCalls = 0;
+  closeWriteCalls = 0;
+  maxWrite = Infinity;
+  writeError: Error | null = null;
+  #answers: ReadResult[] = [];
+  #waiting: ((result: ReadResult) => void) | null = null;
+
+  constructor(readonly canCloseWrite = true) {}
+
+  /** Answers the read in flight, or the next one. */
+  answer(result: ReadResult): void {
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    if (waiting) waiting(result);
+    else this.#answers.push(result);
+  }
+
+  get readPending(): boolean {
+    return this.#waiting !== null;
+  }
+
+  async read(p: Uint8Array): Promise<number | null> {
+    this.readsIssued++;
+    const result = this.#answers.length > 0
+      ? this.#answers.shift()!
+      : await new Promise<ReadResult>((resolve) => this.#waiting = resolve);
+    if (result instanceof Error) throw result;
+    if (result === null) return null;
+    assert(result.length <= p.length, "a read never gets more than it asked for");
+    p.set(result);
+    return result.length;
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    if (this.writeError) return Promise.reject(this.writeError);
+    const n = Math.min(p.length, this.maxWrite);
+    this.written.push(p.slice(0, n));
+    return Promise.resolve(n);
+  }
+
+  closeWrite(): Promise<void> {
+    this.closeWriteCalls++;
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.closeCalls++;
+    this.answer(null);
+    return Promise.resolve();
+  }
+
+  text(): string {
+    return this.written.map((chunk) => decoder.decode(chunk)).join("");
+  }
+}
+
+/** Everything `duplex` emits as data until its end (or an error), as text. */
+function collect(duplex: ChannelDuplex): Promise<{ text: string; error: Error | null }> {
+  return new Promise((resolve) => {
+    let text = "";
+    duplex.on("data", (chunk: Uint8Array) => text += decoder.decode(chunk));
+    duplex.once("end", () => resolve({ text, error: null }));
+    duplex.once("error", (error: Error) => resolve({ text, error }));
+  });
+}
+
+/** Writes `chunk` through `duplex`; resolves the write callback's error (or null). */
+function write(duplex: ChannelDuplex, chunk: Uint8Array): Promise<Error | null> {
+  return new Promise((resolve) => duplex.write(chunk, (err) => resolve(err ?? null)));
+}
+
+/** Destroys `duplex` and waits until its channel is released. */
+async function release(duplex: ChannelDuplex): Promise<void> {
+  duplex.on("error", () => {});
+  duplex.destroy();
+  await withTimeout(duplex.released, WAIT_MS, "the duplex released");
+}
+
+Deno.test("channel duplex: bytes flow both ways, reads in order then the end", async () => {
+  const channel = new ScriptedChannel();
+  const duplex = new ChannelDuplex(channel);
+  const received = collect(duplex);
+  channel.answer(encoder.encode("hello "));
+  channel.answer(encoder.encode("world"));
+  channel.answer(null);
+  assertEquals(await withTimeout(received, WAIT_MS, "the end"), {
+    text: "hello world",
+    error: null,
+  });
+  assertEquals(await write(duplex, encoder.encode("ping")), null);
+  assertEquals(channel.text(), "ping");
+  await release(duplex);
+});
+
+Deno.test("channel duplex: a short write is completed before the callback", async () => {
+  const channel = new ScriptedChannel();
+  channel.maxWrite = 3;
+  const duplex = new ChannelDuplex(channel);
+  assertEquals(await write(duplex, encoder.encode("abcdefgh")), null);
+  assertEquals(channel.written.map((chunk) => decoder.decode(chunk)), ["abc", "def", "gh"]);
+  await release(duplex);
+});
+
+Deno.test("channel duplex: the unread prefix, then the adopted read in flight, then the channel", async () => {
+  const channel = new ScriptedChannel();
+  const pending = Promise.withResolvers<Uint8Array | null>();
+  const duplex = new ChannelDuplex(channel, encoder.encode("AB"), pending.promise);
+  let text = "";
+  duplex.on("data", (chunk: Uint8Array) => text += decoder.decode(chunk));
+  const ended = new Promise((resolve) => duplex.once("end", resolve));
+  // The channel is not read while the adopted read is in flight: its bytes come first.
+  await until(() => text === "AB", "the unread prefix");
+  assertEquals(channel.readsIssued, 0);
+  pending.resolve(encoder.encode("CD"));
+  await until(() => channel.readPending, "the first read of the channel");
+  channel.answer(encoder.encode("EF"));
+  channel.answer(null);
+  await withTimeout(ended, WAIT_MS, "the end");
+  assertEquals(text, "ABCDEF");
+  await release(duplex);
+});
+
+Deno.test("channel duplex: an adopted read that ends the stream ends the duplex without a channel read", async () => {
+  const channel = new ScriptedChannel();
+  const duplex = new ChannelDuplex(channel, undefined, Promise.resolve(null));
+  assertEquals(await withTimeout(collect(duplex), WAIT_MS, "the end"), { text: "", error: null });
+  assertEquals(channel.readsIssued, 0);
+  await release(duplex);
+});
+
+Deno.test("channel duplex: reads stop while node's buffer is full and resume when it drains", async () => {
+  const channel = new ScriptedChannel();
+  const duplex = new ChannelDuplex(channel);
+  duplex.read(0); // as node:tls does: ask for data, take none
+  await until(() => channel.readPending, "the first read");
+  channel.answer(new Uint8Array(64 * 1024)); // over the 16 KiB high-water mark
+  // Nothing consumes: no second read is issued, however long we wait for one.
+  await until(() => duplex.readableLength === 64 * 1024, "the chunk buffered");
+  await settle();
+  assertEquals(channel.readsIssued, 1);
+  assertEquals(duplex.read()?.length, 64 * 1024);
+  await until(() => channel.readsIssued === 2, "a read once the buffer drained");
+  await release(duplex);
+});
+
+Deno.test("channel duplex: destroy closes the channel once and settles after its read in flight", async () => {
+  const channel = new ScriptedChannel();
+  const duplex = new ChannelDuplex(channel);
+  duplex.on("data", () => {});
+  await until(() => channel.readPending, "a read in flight");
+  let released = false;
+  duplex.released.then(() => released = true);
+  duplex.destroy();
+  await withTimeout(duplex.released, WAIT_MS, "released");
+  assert(released);
+  assertEquals(channel.closeCalls, 1);
+  assert(!channel.readPending, "the read in flight settled");
+  duplex.destroy();
+  assertEquals(channel.closeCalls, 1, "a second destroy closes nothing");
+});
+
+Deno.test("channel duplex: destroy waits for an adopted read in flight, even one that fails", async () => {
+  const channel = new ScriptedChannel();
+  const pending = Promise.withResolvers<Uint8Array | null>();
+  const duplex = new ChannelDuplex(channel, undefined, pending.promise);
+  let released = false;
+  duplex.released.then(() => released = true);
+  duplex.destroy();
+  await settle();
+  assert(!released, "not released while the adopted read is in flight");
+  pending.reject(new Deno.errors.ConnectionReset("gone"));
+  await withTimeout(duplex.released, WAIT_MS, "released");
+  assertEquals(channel.closeCalls, 1);
+});
+
+Deno.test("channel duplex: a read error destroys the duplex with that error, and releases the channel", async () => {
+  const channel = new ScriptedChannel();
+  const duplex = new ChannelDuplex(channel);
+  const received = collect(duplex);
+  const reset = new Deno.errors.ConnectionReset("reset by peer");
+  channel.answer(encoder.encode("partial"));
+  channel.answer(reset);
+  const { text, error } = await withTimeout(received, WAIT_MS, "the error");
+  assertEquals(text, "partial");
+  assertStrictEquals(error, reset);
+  await withTimeout(duplex.released, WAIT_MS, "released");
+  assertEquals(channel.closeCalls, 1);
+});
+
+Deno.test("channel duplex: a thrown non-Error becomes an Error; a write error reaches the callback", async () => {
+  const channel = new ScriptedChannel();
+  channel.read = () => Promise.reject("not an error object");
+  const duplex = new ChannelDuplex(channel);
+  const { error } = await withTimeout(collect(duplex), WAIT_MS, "the error");
+  assertInstanceOf(error, Error);
+  assertEquals(error.message, "not an error object");
+
+  const writer = new ScriptedChannel();
+  writer.writeError = new Deno.errors.BrokenPipe("broken");
+  const other = new ChannelDuplex(writer);
+  other.on("error", () => {});
+  assertStrictEquals(await write(other, encoder.encode("x")), writer.writeError);
+  await release(other);
+});
+
+Deno.test("channel duplex: end() half-closes a channel that can, and only that", async () => {
+  for (const canCloseWrite of [true, false]) {
+    const channel = new ScriptedChannel(canCloseWrite);
+    const duplex = new ChannelDuplex(channel);
+    const finished = new Promise((resolve) => duplex.once("finish", resolve));
+    duplex.end(encoder.encode("last"));
+    await withTimeout(finished, WAIT_MS, "finish");
+    assertEquals(channel.text(), "last");
+    assertEquals(channel.closeWriteCalls, canCloseWrite ? 1 : 0);
+    assertEquals(channel.closeCalls, 0, "ending the write side does not close the channel");
+    await release(duplex);
+  }
+});
