@@ -14,10 +14,7 @@ const TIMEOUT_MS = 60_000;
  * Scenarios that disagree with CPython because of a library bug being fixed;
  * each is skipped with the reason until the fix lands.
  */
-const KNOWN_DIFFERENCES: Record<string, string> = {
-  sendfile_framed: "data held during sendfile may reach dataReceived before the code awaiting " +
-    "sendfile resumes",
-};
+const KNOWN_DIFFERENCES: Record<string, string> = {};
 
 const scenarios = [...Deno.readDirSync(DIR)]
   .map((entry) => entry.name)
