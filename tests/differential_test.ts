@@ -14,7 +14,12 @@ const TIMEOUT_MS = 60_000;
  * Scenarios that disagree with CPython because of a library bug being fixed;
  * each is skipped with the reason until the fix lands.
  */
-const KNOWN_DIFFERENCES: Record<string, string> = {};
+const KNOWN_DIFFERENCES: Record<string, string> = {
+  starttls_hangup: "Deno completes a read whose bytes are already there within the same " +
+    "microtask run, so the peer's EOF reaches eofReceived (which closes) before the coroutine " +
+    "woken by the reply before it resumes, where asyncio runs that wakeup first; and a peer " +
+    "leaving mid-handshake is UnexpectedEof here, ConnectionResetError in asyncio",
+};
 
 const scenarios = [...Deno.readDirSync(DIR)]
   .map((entry) => entry.name)
