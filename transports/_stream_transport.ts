@@ -214,7 +214,8 @@ export class StreamTransport extends Transport {
   // ReadTransport
 
   isReading(): boolean {
-    return !this.#paused && !this.#closing && !this.#eofReceived;
+    // asyncio's: after an EOF the protocol keeps open it stays true (nothing more is read).
+    return !this.#paused && !this.#closing;
   }
 
   pauseReading(): void {
