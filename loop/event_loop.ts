@@ -128,10 +128,14 @@ export class EventLoop {
     this.#ready.push({ handle, callback: callback as Callback, args });
     if (!this.#drainScheduled) {
       this.#drainScheduled = true;
-      setTimeout(() => this.#drain(), 0);
+      // The check phase right after this turn's I/O, as asyncio's ready queue runs before
+      // the next select: a setTimeout(0) turn is a millisecond or more, many reads later.
+      setImmediate(this.#drainReady);
     }
     return handle;
   }
+
+  readonly #drainReady = () => this.#drain();
 
   #drain(): void {
     const ready = this.#ready;

@@ -367,7 +367,7 @@ Deno.test("startTls client with a certificate: node:tls over the transport", asy
   await shutdown(server);
 });
 
-Deno.test("startTls client with a certificate: an untrusted server is InvalidData", async () => {
+Deno.test("startTls client with a certificate: an untrusted server is InvalidData, then connectionLost(it)", async () => {
   const [server, accepted] = await startTlsServer(() => new StartTlsServer(OTHER_TLS));
   const [, client] = await withTimeout(
     loop.createConnection(
@@ -379,12 +379,17 @@ Deno.test("startTls client with a certificate: an untrusted server is InvalidDat
     "createConnection",
   );
   await until(() => client.upgrade !== null && accepted[0]?.upgrade != null, "STARTTLS");
-  await assertRejects(
+  const failure = await assertRejects(
     () => withTimeout(client.upgrade!, WAIT_MS, "client startTls"),
     Deno.errors.InvalidData,
   );
-  await assertRejects(() => withTimeout(accepted[0].upgrade!, WAIT_MS, "server startTls"));
+  // As asyncio's SSLProtocol: the protocol's connection is gone, and it is told so with the
+  // error, after the code awaiting startTls has it.
   assertEquals(client.events.filter((e) => e === "connectionLost"), []);
+  assertStrictEquals(await withTimeout(client.lost, WAIT_MS, "client connectionLost"), failure);
+  await assertRejects(() => withTimeout(accepted[0].upgrade!, WAIT_MS, "server startTls"));
+  await withTimeout(accepted[0].lost, WAIT_MS, "server connectionLost");
+  assertEquals(client.events.filter((e) => e === "connectionLost"), ["connectionLost"]);
   await shutdown(server);
 });
 

@@ -124,6 +124,8 @@ export class StreamTransport extends Transport {
   /** `close()`, `abort()` or a fatal error happened: no more reads, no new writes. */
   #closing = false;
   #paused = false;
+  /** `pauseReading()` was called while the current read was in flight. */
+  #pausedMidRead = false;
   #eofReceived = false;
   #eofWritten = false;
   /** `sendfile` holds the write side (asyncio's `_empty_waiter`): the user's writes throw. */
@@ -210,12 +212,14 @@ export class StreamTransport extends Transport {
   // ReadTransport
 
   isReading(): boolean {
-    return !this.#paused && !this.#closing && !this.#eofReceived;
+    // asyncio's: after an EOF the protocol keeps open it stays true (nothing more is read).
+    return !this.#paused && !this.#closing;
   }
 
   pauseReading(): void {
     if (this.#closing) return;
     this.#paused = true;
+    this.#pausedMidRead = true;
   }
 
   resumeReading(): void {
@@ -243,12 +247,10 @@ export class StreamTransport extends Transport {
         let count: number | null;
         let target: ReadTarget;
         const held = this.#held;
+        this.#pausedMidRead = false;
         if (held !== null) {
           this.#held = null;
           ({ buffer, count, target } = held);
-          // Delivered on a later loop turn, as asyncio's reader callback: never inside
-          // resumeReading(), and after the code that resumed runs on (sendfile's caller).
-          await new Promise<void>((resolve) => this.#life.loop.callSoon(resolve));
         } else {
           target = this.#buffered ? "protocol" : this.#channel.readOwned ? "owned" : "own";
           try {
@@ -269,6 +271,12 @@ export class StreamTransport extends Transport {
             }
             return;
           }
+        }
+        if (held !== null || (this.#pausedMidRead && !this.#paused)) {
+          // Bytes read while reading was paused are delivered on a later loop turn, as by
+          // asyncio's re-armed reader: never inside resumeReading() nor on its turn, but after
+          // the code that resumed runs on (sendfile's caller) and the callbacks it scheduled.
+          await new Promise<void>((resolve) => this.#life.loop.callSoon(resolve));
         }
         if (this.#adopter !== null) return this.#adopter.resolve({ buffer, count, target });
         if (this.#closing) return;

@@ -1,9 +1,10 @@
 /** `startTls`: upgrades an open transport in place, through the TLS unit. */
 
-import type { TransportLoop } from "../../_util/report.ts";
+import { reportToLoop, type TransportLoop } from "../../_util/report.ts";
+import { toError } from "../../_util/error_values.ts";
 import { InvalidStateError } from "../../errors.ts";
 import { checkHost, checkOptions, optionalBoolean } from "../../_util/validate.ts";
-import { StreamTransport } from "../../transports/_stream_transport.ts";
+import { type DetachedChannel, StreamTransport } from "../../transports/_stream_transport.ts";
 import type { Transport } from "../../transports/transport.ts";
 import {
   checkHandshakeTimeout,
@@ -12,6 +13,7 @@ import {
   checkTlsServer,
   type PlainEndpoint,
   secureClient,
+  type Secured,
   secureServer,
   type StartTlsOptions,
   type TlsClientOptions,
@@ -56,8 +58,13 @@ export async function startTls(
       );
     }
     checkTlsPem(options, method, "tls");
-    const endpoint = await detach(transport, method);
-    const secured = await secureServer(endpoint, { options, sslcontext: tls, timeout, method });
+    const secured = await upgrade(
+      loop,
+      transport,
+      protocol,
+      method,
+      (endpoint) => secureServer(endpoint, { options, sslcontext: tls, timeout, method }),
+    );
     return handOver(loop, protocol, secured.channel, secured.extra);
   }
   const options = checkTlsClient(tls, method, "tls");
@@ -67,22 +74,53 @@ export async function startTls(
   const serverHostname = opts.serverHostname === undefined
     ? (Array.isArray(peername) ? peername[0] : "localhost")
     : checkHost(opts.serverHostname, method, "serverHostname");
-  const endpoint = await detach(transport, method);
-  const secured = await secureClient(endpoint, {
-    options,
-    sslcontext: tls,
-    serverHostname,
-    timeout,
+  const secured = await upgrade(
+    loop,
+    transport,
+    protocol,
     method,
-  });
+    (endpoint) =>
+      secureClient(endpoint, { options, sslcontext: tls, serverHostname, timeout, method }),
+  );
   return handOver(loop, protocol, secured.channel, secured.extra);
 }
 
 /**
- * Takes the channel out of an open plaintext socket transport, with what it
- * had read; a peer that had already closed is an `UnexpectedEof`.
+ * Takes the channel out of `transport` and secures it. If that fails once the
+ * channel is out, the protocol has lost its connection and, as with asyncio's
+ * `SSLProtocol`, gets `connectionLost(err)` with the error `startTls` rejects
+ * with, on a later turn than the rejection. A handshake timeout is the
+ * exception: asyncio aborts then without telling the protocol.
  */
-async function detach(transport: StreamTransport, method: string): Promise<PlainEndpoint> {
+async function upgrade(
+  loop: TransportLoop,
+  transport: StreamTransport,
+  protocol: object,
+  method: string,
+  secure: (endpoint: PlainEndpoint) => Promise<Secured>,
+): Promise<Secured> {
+  checkUpgradable(transport, method);
+  // Rejects only if the transport closed first; it then tells the protocol itself.
+  const detached = await transport.detachChannel();
+  try {
+    return await secure(await endpointOf(transport, detached, method));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.TimedOut)) {
+      const exc = toError(err);
+      loop.callSoon(() => {
+        try {
+          (protocol as { connectionLost?(exc: Error | null): void }).connectionLost?.(exc);
+        } catch (thrown) {
+          reportToLoop(loop, "Exception in protocol.connectionLost()", thrown, transport, protocol);
+        }
+      });
+    }
+    throw err;
+  }
+}
+
+/** Throws unless `transport` is an open plaintext socket transport. */
+function checkUpgradable(transport: StreamTransport, method: string): void {
   if (transport.getExtraInfo("ssl_object") !== undefined) {
     throw new Deno.errors.NotSupported(`${method}: the transport already speaks TLS`);
   }
@@ -90,7 +128,17 @@ async function detach(transport: StreamTransport, method: string): Promise<Plain
     throw new Deno.errors.NotSupported(`${method}: only socket transports can be upgraded`);
   }
   if (transport.isClosing()) throw new InvalidStateError(`${method}: the transport is closing`);
-  const { channel, unread, pendingRead } = await transport.detachChannel();
+}
+
+/**
+ * The endpoint to secure: the channel taken out of `transport`, with what it
+ * had read; a peer that had already closed is an `UnexpectedEof`.
+ */
+async function endpointOf(
+  transport: StreamTransport,
+  { channel, unread, pendingRead }: DetachedChannel,
+  method: string,
+): Promise<PlainEndpoint> {
   if (unread === null) {
     await channel.close();
     throw new Deno.errors.UnexpectedEof(`${method}: the peer closed the connection before TLS`);
