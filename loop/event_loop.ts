@@ -478,9 +478,12 @@ export class EventLoop {
    *
    * TLS (`opts.ssl`): `true` trusts the system roots; `caCerts` adds CAs,
    * `cert`/`key` present a client certificate, `alpnProtocols` offers ALPN.
-   * The engine is Deno's own (rustls) for a plain connect, `node:tls` with
-   * `localAddr`, `sock` plus a client certificate. A TLS transport cannot
-   * half-close: `canWriteEof()` is `false`.
+   * The engine is Deno's own (rustls), except with `localAddr`, or with a
+   * client certificate on `sock` or for a `serverHostname` other than
+   * `host`: then `node:tls`. A TLS transport cannot half-close:
+   * `canWriteEof()` is `false`, `eofReceived()` cannot keep it open, and a
+   * peer that closes without `close_notify` is an end of stream, as in
+   * asyncio.
    *
    * Extra info: `peername`, `sockname` (`[host, port]`), `socket` (the
    * `Deno.Conn`); with TLS also `sslcontext` (the `ssl` given), `ssl_object`
@@ -752,7 +755,8 @@ export class EventLoop {
    * Client side (default): `tls` is `true` or {@linkcode TlsClientOptions};
    * `serverHostname` defaults to the peer's address. Server side
    * (`serverSide: true`): `tls` is {@linkcode TlsServerOptions}. The engine is
-   * Deno's own for a client upgrade with nothing read yet, `node:tls` otherwise.
+   * Deno's own for a client upgrade with nothing read yet and no client
+   * certificate, `node:tls` otherwise.
    *
    * @param transport The plaintext socket transport to upgrade.
    * @param protocol The protocol that goes on on the TLS transport.

@@ -96,7 +96,9 @@ export interface CreateConnectionOptions {
   serverHostname?: string;
   /**
    * Seconds the TLS handshake may take before the connection is closed and
-   * the method rejects with `Deno.errors.TimedOut`; only with `ssl`.
+   * the method rejects with `Deno.errors.TimedOut`; only with `ssl`. On
+   * Deno's engine the `Deno.TlsConn` is closed but Deno keeps its TCP socket
+   * until the peer leaves.
    *
    * @default {60}
    */
