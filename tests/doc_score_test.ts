@@ -249,6 +249,47 @@ Deno.test("doc score: every exported function and public method with a result ha
   assertNone([...new Set(missing)], "functions and methods without @returns");
 });
 
+/** The local modules of both entrypoints' graphs whose JSDoc has an `@example`. */
+async function modulesWithExamples(): Promise<string[]> {
+  const modules = new Set<string>();
+  for (const entrypoint of ENTRYPOINTS) {
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", entrypoint],
+      cwd: root,
+      stdout: "piped",
+      stderr: "null",
+      signal: AbortSignal.timeout(120_000),
+    }).output();
+    assertEquals(code, 0, `deno info ${entrypoint} failed`);
+    const info: { modules: { specifier: string }[] } = JSON.parse(new TextDecoder().decode(stdout));
+    for (const { specifier } of info.modules) {
+      if (specifier.startsWith(root.href)) modules.add(specifier);
+    }
+  }
+  const withExamples: string[] = [];
+  for (const specifier of modules) {
+    const source = await Deno.readTextFile(new URL(specifier));
+    if (source.includes("@example")) withExamples.push(specifier.slice(root.href.length));
+  }
+  return withExamples.sort();
+}
+
+// deno check --doc covers only the entrypoints' own examples: this runs every module's.
+Deno.test("doc score: every @example runs and passes under deno test --doc", async () => {
+  const modules = await modulesWithExamples();
+  assert(modules.includes("loop/event_loop.ts"), modules.join(", "));
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "--doc", "-A", ...modules],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(600_000),
+  }).output();
+  const decoder = new TextDecoder();
+  const output = `${decoder.decode(stdout)}${decoder.decode(stderr)}`;
+  assertEquals(code, 0, `deno test --doc failed:\n${output.slice(-4000)}`);
+});
+
 Deno.test("doc score: the test task lints the docs and checks for slow types", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
   const task: string = config.tasks.test;
