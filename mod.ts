@@ -3,8 +3,29 @@
  * flow-controlled networking layer. A transport moves bytes, a protocol
  * decides which bytes; the loop connects them.
  *
- * @example
+ * - {@linkcode getRunningLoop} returns the {@linkcode EventLoop}, whose
+ *   methods open connections and servers: TCP and TLS
+ *   ({@linkcode EventLoop.createConnection}, {@linkcode EventLoop.createServer},
+ *   {@linkcode EventLoop.startTls}), Unix sockets, UDP
+ *   ({@linkcode EventLoop.createDatagramEndpoint}), pipes and subprocesses
+ *   ({@linkcode EventLoop.subprocessExec}).
+ * - Protocols subclass {@linkcode Protocol}, {@linkcode BufferedProtocol},
+ *   {@linkcode DatagramProtocol} or {@linkcode SubprocessProtocol} and
+ *   receive callbacks in the spec's order: `connectionMade` first,
+ *   `connectionLost` once, last.
+ * - Transports ({@linkcode Transport}, {@linkcode DatagramTransport},
+ *   {@linkcode SubprocessTransport}, ...) write without blocking and call
+ *   `pauseWriting`/`resumeWriting` around their write buffer's watermarks.
+ *
+ * Names are asyncio's in camelCase; bytes are `Uint8Array`s, IP addresses
+ * `[host, port]` pairs, times seconds. Bad input is a `TypeError` (a type)
+ * or `RangeError` (a value), a call in the wrong state an
+ * {@linkcode InvalidStateError}; I/O errors are Deno's own
+ * (`Deno.errors.ConnectionReset`, ...). Loop methods reject, never throw.
+ *
+ * @example An echo server and a client
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { getRunningLoop, Protocol, type Transport } from "@aio/transports";
  *
  * class Echo extends Protocol {
@@ -13,13 +34,31 @@
  *     this.transport = transport;
  *   }
  *   override dataReceived(data: Uint8Array) {
- *     this.transport?.write(data);
+ *     this.transport!.write(data);
+ *   }
+ * }
+ *
+ * class Client extends Protocol {
+ *   reply = "";
+ *   readonly done = Promise.withResolvers<void>();
+ *   override connectionMade(transport: Transport) {
+ *     transport.write(new TextEncoder().encode("hello"));
+ *     transport.writeEof();
+ *   }
+ *   override dataReceived(data: Uint8Array) {
+ *     this.reply += new TextDecoder().decode(data);
+ *   }
+ *   override connectionLost() {
+ *     this.done.resolve();
  *   }
  * }
  *
  * const loop = getRunningLoop();
  * await using server = await loop.createServer(() => new Echo(), "127.0.0.1", 0);
- * console.log("serving on", server.sockets[0].addr);
+ * const { port } = server.sockets[0].addr as Deno.NetAddr;
+ * const [, client] = await loop.createConnection(() => new Client(), "127.0.0.1", port);
+ * await client.done.promise;
+ * assertEquals(client.reply, "hello");
  * ```
  *
  * @module

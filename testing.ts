@@ -1,7 +1,9 @@
 /**
  * A test kit for protocols: run a protocol against another through memory,
  * with the library's real stream transports on both ends, and assert the
- * callback trace, without sockets or permissions.
+ * callback trace, without sockets or permissions. Every semantic of a
+ * socket connection holds: callback order, flow control, half-close,
+ * `close()` flushing, `abort()`, `BufferedProtocol`.
  *
  * - {@linkcode createTransportPair}: two connected transports, each with its
  *   protocol; {@linkcode simulatePeerReset} breaks the connection.
@@ -9,8 +11,9 @@
  * - {@linkcode withTimeout}: a bounded wait, so a bug fails a test instead of
  *   hanging it.
  *
- * @example
+ * @example Testing a protocol through memory
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createTransportPair, RecordingProtocol, withTimeout } from "@aio/transports/testing";
  * import { Protocol, type Transport } from "@aio/transports";
  *
@@ -31,7 +34,8 @@
  * client.write(new TextEncoder().encode("shout"));
  * client.writeEof();
  * await withTimeout(recorder.lost, 1000, "the echo");
- * console.log(new TextDecoder().decode(recorder.received)); // "SHOUT"
+ * assertEquals(new TextDecoder().decode(recorder.received), "SHOUT");
+ * assertEquals(recorder.names(), ["connectionMade", "dataReceived", "eofReceived", "connectionLost"]);
  * ```
  *
  * @module

@@ -9,16 +9,22 @@ import type { EventLoop } from "./event_loop.ts";
 import { runningLoop } from "./_running.ts";
 
 /**
- * A callback given to {@linkcode Future.addDoneCallback}.
+ * A callback given to {@linkcode Future.addDoneCallback}: called with the
+ * future once it is done, through the loop's `callSoon`.
  *
- * @example
+ * @typeParam T The type of the future's result.
+ *
+ * @example A callback that reads the result
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { type DoneCallback, getRunningLoop } from "@aio/transports";
  *
- * const log: DoneCallback<number> = (future) => console.log("done with", future.result());
+ * const seen = Promise.withResolvers<number>();
+ * const callback: DoneCallback<number> = (future) => seen.resolve(future.result());
  * const future = getRunningLoop().createFuture<number>();
- * future.addDoneCallback(log);
+ * future.addDoneCallback(callback);
  * future.setResult(3);
+ * assertEquals(await seen.promise, 3);
  * ```
  */
 export type DoneCallback<T> = (future: Future<T>) => void;
@@ -35,14 +41,17 @@ type State<T> =
  * ({@linkcode CancelledError} when cancelled). Done callbacks run through the
  * loop's `callSoon`, as in asyncio.
  *
- * @example
+ * @typeParam T The type of the result.
+ *
+ * @example Awaiting a result set by a timer
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { getRunningLoop } from "@aio/transports";
  *
  * const loop = getRunningLoop();
  * const future = loop.createFuture<string>();
  * loop.callLater(0.01, () => future.setResult("done"));
- * console.log(await future); // "done"
+ * assertEquals(await future, "done");
  * ```
  */
 export class Future<T = unknown> implements PromiseLike<T> {
@@ -51,29 +60,101 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #settled: Promise<T> | undefined;
   readonly #loop: EventLoop;
 
-  /** Creates a pending future bound to `loop` (the running loop by default). */
+  /**
+   * Creates a pending future bound to `loop`; prefer
+   * {@linkcode EventLoop.createFuture}.
+   *
+   * @param loop The loop its done callbacks run on (the running loop by default).
+   *
+   * @example Making a future directly
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { Future, getRunningLoop } from "@aio/transports";
+   *
+   * const future = new Future<number>();
+   * assertEquals(future.getLoop(), getRunningLoop());
+   * ```
+   */
   constructor(loop: EventLoop = runningLoop()) {
     this.#loop = loop;
   }
 
-  /** The loop this future schedules its done callbacks on. */
+  /**
+   * The loop this future schedules its done callbacks on.
+   *
+   * @returns The loop.
+   *
+   * @example The loop of a future
+   * ```ts
+   * import { assertStrictEquals } from "@std/assert";
+   * import { getRunningLoop } from "@aio/transports";
+   *
+   * const loop = getRunningLoop();
+   * assertStrictEquals(loop.createFuture().getLoop(), loop);
+   * ```
+   */
   getLoop(): EventLoop {
     return this.#loop;
   }
 
-  /** Whether the future has a result, an exception, or was cancelled. */
+  /**
+   * Whether the future has a result, an exception, or was cancelled.
+   *
+   * @returns `true` once done.
+   *
+   * @example Before and after a result
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop } from "@aio/transports";
+   *
+   * const future = getRunningLoop().createFuture<number>();
+   * assertEquals(future.done(), false);
+   * future.setResult(1);
+   * assertEquals(future.done(), true);
+   * ```
+   */
   done(): boolean {
     return this.#state.kind !== "pending";
   }
 
-  /** Whether the future was cancelled. */
+  /**
+   * Whether the future was cancelled.
+   *
+   * @returns `true` after a successful {@linkcode Future.cancel}.
+   *
+   * @example A cancelled future
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop } from "@aio/transports";
+   *
+   * const future = getRunningLoop().createFuture();
+   * future.cancel();
+   * assertEquals(future.cancelled(), true);
+   * ```
+   */
   cancelled(): boolean {
     return this.#state.kind === "cancelled";
   }
 
   /**
-   * The result. Throws the future's exception, {@linkcode CancelledError} if
-   * it was cancelled, or {@linkcode InvalidStateError} while pending.
+   * The result of a done future.
+   *
+   * @returns The value given to {@linkcode Future.setResult}.
+   * @throws {unknown} The future's exception, if it was set with
+   * {@linkcode Future.setException}.
+   * @throws {CancelledError} If the future was cancelled.
+   * @throws {InvalidStateError} If the future is still pending.
+   *
+   * @example Reading the result
+   * ```ts
+   * import { assertEquals, assertThrows } from "@std/assert";
+   * import { getRunningLoop, InvalidStateError } from "@aio/transports";
+   *
+   * const future = getRunningLoop().createFuture<number>();
+   * assertThrows(() => future.result(), InvalidStateError);
+   * future.setResult(5);
+   * assertEquals(future.result(), 5);
+   * ```
    */
   result(): T {
     const state = this.#state;
@@ -90,9 +171,28 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /**
-   * The exception, or `null` if the future finished with a result. Throws
-   * {@linkcode CancelledError} if cancelled, {@linkcode InvalidStateError}
-   * while pending.
+   * The exception of a done future.
+   *
+   * @returns The value given to {@linkcode Future.setException}, or `null` if
+   * the future finished with a result.
+   * @throws {CancelledError} If the future was cancelled.
+   * @throws {InvalidStateError} If the future is still pending.
+   *
+   * @example Reading the exception
+   * ```ts
+   * import { assertEquals, assertThrows } from "@std/assert";
+   * import { CancelledError, getRunningLoop } from "@aio/transports";
+   *
+   * const loop = getRunningLoop();
+   * const failed = loop.createFuture();
+   * const error = new Error("failed");
+   * failed.setException(error);
+   * failed.then(undefined, () => {});
+   * assertEquals(failed.exception(), error);
+   * const cancelled = loop.createFuture();
+   * cancelled.cancel();
+   * assertThrows(() => cancelled.exception(), CancelledError);
+   * ```
    */
   exception(): unknown {
     const state = this.#state;
@@ -108,12 +208,44 @@ export class Future<T = unknown> implements PromiseLike<T> {
     }
   }
 
-  /** Marks the future done with `value`; {@linkcode InvalidStateError} if already done. */
+  /**
+   * Marks the future done with `value` and schedules its done callbacks.
+   *
+   * @param value The result.
+   * @throws {InvalidStateError} If the future is already done.
+   *
+   * @example Setting a result twice
+   * ```ts
+   * import { assertThrows } from "@std/assert";
+   * import { getRunningLoop, InvalidStateError } from "@aio/transports";
+   *
+   * const future = getRunningLoop().createFuture<number>();
+   * future.setResult(1);
+   * assertThrows(() => future.setResult(2), InvalidStateError);
+   * ```
+   */
   setResult(value: T): void {
     this.#settle({ kind: "finished", value });
   }
 
-  /** Marks the future done with `error`; {@linkcode InvalidStateError} if already done. */
+  /**
+   * Marks the future done with `error` and schedules its done callbacks;
+   * awaiting the future then throws `error`.
+   *
+   * @param error The exception (any value but `null` and `undefined`).
+   * @throws {TypeError} If `error` is `null` or `undefined`.
+   * @throws {InvalidStateError} If the future is already done.
+   *
+   * @example Awaiting a failed future
+   * ```ts
+   * import { assertRejects } from "@std/assert";
+   * import { getRunningLoop } from "@aio/transports";
+   *
+   * const future = getRunningLoop().createFuture();
+   * future.setException(new RangeError("too big"));
+   * await assertRejects(async () => await future, RangeError, "too big");
+   * ```
+   */
   setException(error: unknown): void {
     if (error === null || error === undefined) {
       throw new TypeError("setException: 'error' must not be null or undefined");
@@ -122,7 +254,22 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /**
-   * Cancels the future. Returns `false` if it was already done, else `true`.
+   * Cancels the future: awaiting it, `result()` and `exception()` then throw
+   * {@linkcode CancelledError} with `message`.
+   *
+   * @param message The message of the {@linkcode CancelledError}.
+   * @returns `false` if the future was already done, else `true`.
+   *
+   * @example Cancelling once
+   * ```ts
+   * import { assertEquals, assertRejects } from "@std/assert";
+   * import { CancelledError, getRunningLoop } from "@aio/transports";
+   *
+   * const future = getRunningLoop().createFuture();
+   * assertEquals(future.cancel("no longer needed"), true);
+   * assertEquals(future.cancel(), false);
+   * await assertRejects(async () => await future, CancelledError, "no longer needed");
+   * ```
    */
   cancel(message?: string): boolean {
     if (this.done()) return false;
@@ -133,6 +280,21 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /**
    * Calls `callback(future)` through `callSoon` once the future is done (at
    * the next turn if it already is).
+   *
+   * @param callback The function to call.
+   * @throws {TypeError} If `callback` is not a function.
+   *
+   * @example A callback after the result
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop } from "@aio/transports";
+   *
+   * const future = getRunningLoop().createFuture<string>();
+   * const seen = Promise.withResolvers<string>();
+   * future.addDoneCallback((f) => seen.resolve(f.result()));
+   * future.setResult("ready");
+   * assertEquals(await seen.promise, "ready");
+   * ```
    */
   addDoneCallback(callback: DoneCallback<T>): void {
     if (typeof callback !== "function") {
@@ -142,14 +304,51 @@ export class Future<T = unknown> implements PromiseLike<T> {
     else this.#callbacks.push(callback);
   }
 
-  /** Removes every registration of `callback`; returns how many were removed. */
+  /**
+   * Removes every registration of `callback` that has not run yet.
+   *
+   * @param callback The function to remove.
+   * @returns How many registrations were removed.
+   *
+   * @example Removing a callback
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop } from "@aio/transports";
+   *
+   * const future = getRunningLoop().createFuture();
+   * const callback = () => {};
+   * future.addDoneCallback(callback);
+   * future.addDoneCallback(callback);
+   * assertEquals(future.removeDoneCallback(callback), 2);
+   * ```
+   */
   removeDoneCallback(callback: DoneCallback<T>): number {
     const before = this.#callbacks.length;
     this.#callbacks = this.#callbacks.filter((cb) => cb !== callback);
     return before - this.#callbacks.length;
   }
 
-  /** Makes the future awaitable: resolves with the result, rejects with the exception. */
+  /**
+   * Makes the future awaitable, as a promise's `then`: resolves with the
+   * result, rejects with the exception ({@linkcode CancelledError} when
+   * cancelled).
+   *
+   * @typeParam R1 The type `onFulfilled` returns.
+   * @typeParam R2 The type `onRejected` returns.
+   * @param onFulfilled Called with the result.
+   * @param onRejected Called with the exception.
+   * @returns A promise of what the called handler returns.
+   *
+   * @example Chaining on a future
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop } from "@aio/transports";
+   *
+   * const future = getRunningLoop().createFuture<number>();
+   * future.setResult(20);
+   * assertEquals(await future.then((n) => n + 1), 21);
+   * ```
+   */
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,

@@ -16,18 +16,25 @@ import { wasReported } from "../_util/report.ts";
 const ACCEPT_RETRY_DELAY_MS = 1000;
 
 /**
- * Listening sockets and the connections they accepted. `await using server`
- * closes it and waits for its connections to end, as `async with server`.
+ * Listening sockets and the connections they accepted, returned by
+ * {@linkcode EventLoop.createServer} and {@linkcode EventLoop.createUnixServer}.
+ * `await using server` closes it and waits for its connections to end, as
+ * `async with server`.
  *
- * @example
+ * An accept that fails (out of file descriptors, for example) is reported to
+ * the exception handler and retried after a second, as asyncio does. With
+ * TLS, a client whose handshake fails is closed and not reported.
+ *
+ * @example Serving, then closing
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { getRunningLoop, Protocol } from "@aio/transports";
  *
- * const loop = getRunningLoop();
- * const server = await loop.createServer(() => new Protocol(), "127.0.0.1", 0);
- * console.log(server.isServing(), (server.sockets[0].addr as Deno.NetAddr).port > 0);
+ * const server = await getRunningLoop().createServer(() => new Protocol(), "127.0.0.1", 0);
+ * assertEquals(server.isServing(), true);
  * server.close();
  * await server.waitClosed();
+ * assertEquals(server.sockets.length, 0);
  * ```
  */
 export class Server implements AsyncDisposable {
@@ -44,29 +51,105 @@ export class Server implements AsyncDisposable {
   readonly #idle = Promise.withResolvers<void>();
   #servingForever = false;
 
-  /** Servers are made by the loop's `createServer` and `createUnixServer`. */
+  /**
+   * Servers are made by the loop's `createServer` and `createUnixServer`.
+   *
+   * @param loop The loop the server reports errors to.
+   * @param listeners The listening sockets; the server owns them.
+   * @param accept Makes the transport of each accepted connection.
+   */
   constructor(loop: EventLoop, listeners: Deno.Listener[], accept: AcceptHandler) {
     this.#loop = loop;
     this.#listeners = listeners;
     this.#accept = accept;
   }
 
-  /** The listening sockets (`server.sockets[0].addr`); empty once closed. */
+  /**
+   * The listening sockets (`server.sockets[0].addr` is the address); empty
+   * once the server is closed.
+   *
+   * @returns The `Deno.Listener`s the server accepts from.
+   *
+   * @example The port a server picked
+   * ```ts
+   * import { assert } from "@std/assert";
+   * import { getRunningLoop, Protocol } from "@aio/transports";
+   *
+   * await using server = await getRunningLoop().createServer(() => new Protocol(), "127.0.0.1", 0);
+   * const { hostname, port } = server.sockets[0].addr as Deno.NetAddr;
+   * assert(hostname === "127.0.0.1" && port > 0);
+   * ```
+   */
   get sockets(): readonly Deno.Listener[] {
     return this.#listeners ?? [];
   }
 
-  /** The loop the server runs on. */
+  /**
+   * The loop the server runs on.
+   *
+   * @returns The loop.
+   *
+   * @example The server's loop
+   * ```ts
+   * import { assertStrictEquals } from "@std/assert";
+   * import { getRunningLoop, Protocol } from "@aio/transports";
+   *
+   * const loop = getRunningLoop();
+   * await using server = await loop.createServer(() => new Protocol(), "127.0.0.1", 0);
+   * assertStrictEquals(server.getLoop(), loop);
+   * ```
+   */
   getLoop(): EventLoop {
     return this.#loop;
   }
 
-  /** Whether the server is accepting connections. */
+  /**
+   * Whether the server is accepting connections.
+   *
+   * @returns `true` from `startServing()` (or creation) until `close()`.
+   *
+   * @example Serving state
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop, Protocol } from "@aio/transports";
+   *
+   * const server = await getRunningLoop().createServer(() => new Protocol(), "127.0.0.1", 0, {
+   *   startServing: false,
+   * });
+   * assertEquals(server.isServing(), false);
+   * await server.startServing();
+   * assertEquals(server.isServing(), true);
+   * server.close();
+   * assertEquals(server.isServing(), false);
+   * await server.waitClosed();
+   * ```
+   */
   isServing(): boolean {
     return this.#serving;
   }
 
-  /** Starts accepting connections (for servers made with `startServing: false`). */
+  /**
+   * Starts accepting connections (for servers made with
+   * `startServing: false`); does nothing if already serving.
+   *
+   * @returns A promise that resolves at once.
+   * @throws {InvalidStateError} If the server is closed (the promise rejects).
+   *
+   * @example Starting a server made idle
+   * ```ts
+   * import { assertEquals, assertRejects } from "@std/assert";
+   * import { getRunningLoop, InvalidStateError, Protocol } from "@aio/transports";
+   *
+   * const server = await getRunningLoop().createServer(() => new Protocol(), "127.0.0.1", 0, {
+   *   startServing: false,
+   * });
+   * await server.startServing();
+   * assertEquals(server.isServing(), true);
+   * server.close();
+   * await server.waitClosed();
+   * await assertRejects(() => server.startServing(), InvalidStateError);
+   * ```
+   */
   startServing(): Promise<void> {
     const listeners = this.#listeners;
     if (listeners === null) {
@@ -79,7 +162,27 @@ export class Server implements AsyncDisposable {
     return Promise.resolve();
   }
 
-  /** Starts serving if needed, then resolves once the server is closed. */
+  /**
+   * Starts serving if needed, then resolves once the server is closed (by
+   * `close()` from a callback, a signal handler, or a timer).
+   *
+   * @returns A promise that resolves when the server is closed and its
+   * connections are gone.
+   * @throws {InvalidStateError} If the server is closed, or `serveForever` is
+   * already being awaited.
+   *
+   * @example Serving until closed
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop, Protocol } from "@aio/transports";
+   *
+   * const loop = getRunningLoop();
+   * const server = await loop.createServer(() => new Protocol(), "127.0.0.1", 0);
+   * loop.callLater(0.01, () => server.close());
+   * await server.serveForever();
+   * assertEquals(server.isServing(), false);
+   * ```
+   */
   async serveForever(): Promise<void> {
     if (this.#listeners === null) throw new InvalidStateError("serveForever: the server is closed");
     if (this.#servingForever) {
@@ -95,9 +198,22 @@ export class Server implements AsyncDisposable {
   }
 
   /**
-   * Stops listening: new connections are refused (one racing `close()` may
-   * be reset instead, until Deno releases the socket a moment later).
-   * Connections already accepted stay open (see {@linkcode closeClients}).
+   * Stops listening: new connections are refused (one racing `close()` may be
+   * reset instead, until Deno releases the socket a moment later). Connections
+   * already accepted stay open (see {@linkcode Server.closeClients}). A Unix
+   * server's socket file is removed. Idempotent.
+   *
+   * @example Closing the listener
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop, Protocol } from "@aio/transports";
+   *
+   * const server = await getRunningLoop().createServer(() => new Protocol(), "127.0.0.1", 0);
+   * server.close();
+   * server.close();
+   * assertEquals(server.sockets, []);
+   * await server.waitClosed();
+   * ```
    */
   close(): void {
     const listeners = this.#listeners;
@@ -115,13 +231,70 @@ export class Server implements AsyncDisposable {
     this.#checkIdle();
   }
 
-  /** Closes every connection the server accepted (their buffers are flushed). */
+  /**
+   * Closes every connection the server accepted; their write buffers are
+   * flushed first, then each protocol gets `connectionLost(null)`.
+   *
+   * @example Closing the accepted connections
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop, Protocol } from "@aio/transports";
+   * import { RecordingProtocol } from "@aio/transports/testing";
+   *
+   * const loop = getRunningLoop();
+   * const accepted = Promise.withResolvers<RecordingProtocol>();
+   * const server = await loop.createServer(() => {
+   *   const protocol = new RecordingProtocol();
+   *   accepted.resolve(protocol);
+   *   return protocol;
+   * }, "127.0.0.1", 0);
+   * const { port } = server.sockets[0].addr as Deno.NetAddr;
+   * const [, client] = await loop.createConnection(() => new RecordingProtocol(), "127.0.0.1", port);
+   * await (await accepted.promise).made;
+   * server.close();
+   * server.closeClients();
+   * await server.waitClosed();
+   * assertEquals(await client.lost, null);
+   * ```
+   */
   closeClients(): void {
     this.#cutOff();
     for (const transport of this.#clients) transport.close();
   }
 
-  /** Aborts every connection the server accepted. */
+  /**
+   * Aborts every connection the server accepted: buffered data is dropped and
+   * each protocol gets `connectionLost(null)`.
+   *
+   * @example Aborting the accepted connections
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop, Protocol } from "@aio/transports";
+   * import { RecordingProtocol } from "@aio/transports/testing";
+   *
+   * const loop = getRunningLoop();
+   * const accepted = Promise.withResolvers<RecordingProtocol>();
+   * const server = await loop.createServer(() => {
+   *   const protocol = new RecordingProtocol();
+   *   accepted.resolve(protocol);
+   *   return protocol;
+   * }, "127.0.0.1", 0);
+   * const { port } = server.sockets[0].addr as Deno.NetAddr;
+   * const [transport, client] = await loop.createConnection(
+   *   () => new RecordingProtocol(),
+   *   "127.0.0.1",
+   *   port,
+   * );
+   * const serverSide = await accepted.promise;
+   * await serverSide.made;
+   * server.close();
+   * server.abortClients();
+   * assertEquals(await serverSide.lost, null);
+   * await server.waitClosed();
+   * transport.close();
+   * await client.lost;
+   * ```
+   */
   abortClients(): void {
     this.#cutOff();
     for (const transport of this.#clients) transport.abort();
@@ -134,14 +307,41 @@ export class Server implements AsyncDisposable {
   }
 
   /**
-   * Resolves once the server is closed and every connection it accepted is
+   * Waits for the server to be closed and every connection it accepted to be
    * gone.
+   *
+   * @returns A promise that resolves then (the same one each time).
+   *
+   * @example Waiting for a closed server
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop, Protocol } from "@aio/transports";
+   *
+   * const server = await getRunningLoop().createServer(() => new Protocol(), "127.0.0.1", 0);
+   * server.close();
+   * assertEquals(await server.waitClosed(), undefined);
+   * ```
    */
   waitClosed(): Promise<void> {
     return this.#idle.promise;
   }
 
-  /** Closes the server and waits for its connections to end. */
+  /**
+   * Closes the server and waits for its connections to end: what
+   * `await using server = ...` does when the scope ends.
+   *
+   * @returns A promise that resolves once {@linkcode Server.waitClosed} does.
+   *
+   * @example Disposing explicitly
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { getRunningLoop, Protocol } from "@aio/transports";
+   *
+   * const server = await getRunningLoop().createServer(() => new Protocol(), "127.0.0.1", 0);
+   * await server[Symbol.asyncDispose]();
+   * assertEquals(server.isServing(), false);
+   * ```
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
     await this.waitClosed();

@@ -8,12 +8,39 @@ import { WebStreamChannel } from "../transports/_web_stream_channel.ts";
 import type { Transport } from "../transports/transport.ts";
 import { BytePipe } from "./_byte_pipe.ts";
 
-/** Options of {@linkcode createTransportPair}. */
+/**
+ * Options of {@linkcode createTransportPair}.
+ *
+ * @example A small capacity to exercise flow control
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import {
+ *   createTransportPair,
+ *   RecordingProtocol,
+ *   type TransportPairOptions,
+ * } from "@aio/transports/testing";
+ *
+ * const options: TransportPairOptions = { capacity: 16 };
+ * const [[a, pa], [b, pb]] = await createTransportPair(
+ *   () => new RecordingProtocol(),
+ *   () => new RecordingProtocol(),
+ *   options,
+ * );
+ * b.pauseReading();
+ * a.write(new Uint8Array(100_000));
+ * assertEquals(pa.names(), ["connectionMade", "pauseWriting"]);
+ * b.resumeReading();
+ * a.close();
+ * await Promise.all([pa.lost, pb.lost]);
+ * ```
+ */
 export interface TransportPairOptions {
   /**
    * Bytes each direction holds in flight before a writer waits, as a
-   * socket's buffers do (default 64 KiB). A side that stops reading makes
+   * socket's buffers do: a positive integer. A side that stops reading makes
    * the other side's write buffer grow past it.
+   *
+   * @default {65536}
    */
   capacity?: number;
 }
@@ -40,23 +67,36 @@ function checkCapacity(capacity: unknown): number {
  * Connects a protocol from `factoryA` to one from `factoryB` through memory:
  * both ends are the library's real stream transports (over Web Streams), so
  * every semantic of a socket connection holds (callback order, flow control,
- * half-close with `writeEof()`, `close()` flushing, `abort()`), with no
- * socket and no permission. `connectionMade` runs on A, then on B, before the
- * promise resolves. {@linkcode simulatePeerReset} breaks the connection.
+ * half-close with `writeEof()`, `close()` flushing, `abort()`,
+ * `BufferedProtocol`), with no socket and no permission. `connectionMade`
+ * runs on A, then on B, before the promise resolves.
+ * {@linkcode simulatePeerReset} breaks the connection. The transports have
+ * no `peername`, `sockname` or `socket`, and cannot be upgraded by `startTls`.
  *
- * @example
+ * @typeParam A The protocol type `factoryA` makes.
+ * @typeParam B The protocol type `factoryB` makes.
+ * @param factoryA Makes the protocol of the first end.
+ * @param factoryB Makes the protocol of the second end.
+ * @param options Options, see {@linkcode TransportPairOptions}.
+ * @returns `[[transportA, protocolA], [transportB, protocolB]]`.
+ * @throws {TypeError} If a factory is not a function or makes no object,
+ * or `options` is not an object.
+ * @throws {RangeError} If `capacity` is not a positive integer.
+ *
+ * @example A callback trace
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createTransportPair, RecordingProtocol } from "@aio/transports/testing";
  *
- * const [[client], [, server]] = await createTransportPair(
+ * const [[client, pc], [, server]] = await createTransportPair(
  *   () => new RecordingProtocol(),
  *   () => new RecordingProtocol(),
  * );
  * client.write(new TextEncoder().encode("hello"));
  * client.close();
- * await server.lost;
- * console.log(new TextDecoder().decode(server.received)); // "hello"
- * console.log(server.names()); // ["connectionMade", "dataReceived", "eofReceived", "connectionLost"]
+ * await Promise.all([pc.lost, server.lost]);
+ * assertEquals(new TextDecoder().decode(server.received), "hello");
+ * assertEquals(server.names(), ["connectionMade", "dataReceived", "eofReceived", "connectionLost"]);
  * ```
  */
 export async function createTransportPair<A extends object, B extends object>(
@@ -111,12 +151,18 @@ export async function createTransportPair<A extends object, B extends object>(
 /**
  * Makes the peer of `transport` (the other end of a
  * {@linkcode createTransportPair} connection) reset the connection: the
- * peer is aborted, and `transport`'s reads and writes fail with `error`
- * (a `Deno.errors.ConnectionReset` by default), so its protocol gets
- * `connectionLost(error)`. Bytes not yet read are lost, as with a TCP reset.
+ * peer is aborted, and `transport`'s reads and writes fail with `error`, so
+ * its protocol gets `connectionLost(error)`. Bytes not yet read are lost, as
+ * with a TCP reset. A pair can be reset once.
  *
- * @example
+ * @param transport One end of a pair.
+ * @param error The error `transport` sees.
+ * @throws {TypeError} If `transport` is not a transport of a pair not yet
+ * reset, or `error` is not an `Error`.
+ *
+ * @example A reset seen from both ends
  * ```ts
+ * import { assertEquals, assertInstanceOf, assertThrows } from "@std/assert";
  * import { createTransportPair, RecordingProtocol, simulatePeerReset } from "@aio/transports/testing";
  *
  * const [[client, clientProtocol], [, serverProtocol]] = await createTransportPair(
@@ -124,8 +170,9 @@ export async function createTransportPair<A extends object, B extends object>(
  *   () => new RecordingProtocol(),
  * );
  * simulatePeerReset(client);
- * console.log(await clientProtocol.lost); // ConnectionReset: the peer reset the connection
- * console.log(await serverProtocol.lost); // null: the peer aborted
+ * assertInstanceOf(await clientProtocol.lost, Deno.errors.ConnectionReset);
+ * assertEquals(await serverProtocol.lost, null);
+ * assertThrows(() => simulatePeerReset(client), TypeError);
  * ```
  */
 export function simulatePeerReset(

@@ -14,8 +14,9 @@ import { setLongTimeout } from "../_util/long_timer.ts";
  * @param what What the error message calls the wait.
  * @returns The value `promise` resolves to.
  * @throws {RangeError} If `ms` is not a number `>= 0`.
+ * @throws {Deno.errors.TimedOut} If `promise` does not settle within `ms` (the promise rejects).
  *
- * @example
+ * @example A bounded wait
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { withTimeout } from "@aio/transports/testing";

@@ -21,37 +21,73 @@ import { type DatagramCallbacks, UdpTransport } from "../../transports/_datagram
 import type { DatagramTransport, NetAddress } from "../../transports/transport.ts";
 
 /**
- * Options of {@linkcode EventLoop.createDatagramEndpoint}, asyncio's keywords in camelCase.
+ * Options of {@linkcode EventLoop.createDatagramEndpoint}, asyncio's keywords
+ * in camelCase. One of `localAddr`, `remoteAddr`, `family` or `sock` is
+ * needed; `sock` excludes the others.
  *
- * @example
+ * @example A bound endpoint
  * ```ts
- * import { DatagramProtocol, getRunningLoop } from "@aio/transports";
+ * import { assertEquals } from "@std/assert";
+ * import {
+ *   type CreateDatagramEndpointOptions,
+ *   DatagramProtocol,
+ *   getRunningLoop,
+ *   type NetAddress,
+ * } from "@aio/transports";
  *
- * const [transport] = await getRunningLoop().createDatagramEndpoint(() => new DatagramProtocol(), {
- *   localAddr: ["127.0.0.1", 0],
- * });
- * console.log(transport.getExtraInfo("sockname"));
+ * const opts: CreateDatagramEndpointOptions = { localAddr: ["127.0.0.1", 0] };
+ * const [transport] = await getRunningLoop().createDatagramEndpoint(
+ *   () => new DatagramProtocol(),
+ *   opts,
+ * );
+ * assertEquals(transport.getExtraInfo<NetAddress>("sockname")[0], "127.0.0.1");
+ * assertEquals(transport.getExtraInfo("peername"), undefined);
  * transport.close();
  * ```
  */
 export interface CreateDatagramEndpointOptions {
-  /** The local `[host, port]` to bind (port 0: any free port). */
+  /**
+   * The local `[host, port]` to bind (port 0: any free port).
+   *
+   * @default {undefined} (for a connected endpoint: the address the kernel's
+   * `connect()` would pick; else any)
+   */
   localAddr?: NetAddress;
   /**
-   * The remote `[host, port]` to connect to: `sendto(data)` goes there, and
-   * only datagrams from there are delivered.
+   * The remote `[host, port]` of a connected endpoint: `sendto(data)` goes
+   * there, another address is a `RangeError`, and only datagrams from there
+   * are delivered (the transport filters them: Deno's `connect()` only
+   * remembers the peer, so ICMP errors are not reported either).
+   *
+   * @default {undefined} (unconnected)
    */
   remoteAddr?: NetAddress;
   /**
-   * The IP version, `4` or `6`; `0` (the default) takes it from `localAddr`
-   * or `remoteAddr`. Needed when neither is given.
+   * The IP version, `4` or `6`; `0` takes it from `localAddr` or
+   * `remoteAddr`. Needed when neither is given.
+   *
+   * @default {0}
    */
   family?: 0 | 4 | 6;
-  /** Lets several endpoints bind the same address and port (`SO_REUSEPORT`). */
+  /**
+   * Lets several endpoints bind the same address and port (sets
+   * `SO_REUSEADDR` and `SO_REUSEPORT`, Deno's `reuseAddr`).
+   *
+   * @default {false}
+   */
   reusePort?: boolean;
-  /** Allows sending to broadcast addresses (`SO_BROADCAST`). */
+  /**
+   * Allows sending to broadcast addresses (`SO_BROADCAST`).
+   *
+   * @default {false}
+   */
   allowBroadcast?: boolean;
-  /** A bound `node:dgram` socket to use instead of making one; the transport owns it. */
+  /**
+   * A bound `node:dgram` socket to use instead of making one; the transport
+   * owns it. No other option may be given with it.
+   *
+   * @default {undefined}
+   */
   sock?: Socket;
 }
 

@@ -10,30 +10,47 @@ import { WebStreamChannel } from "../../transports/_web_stream_channel.ts";
 import type { ReadTransport, WriteTransport } from "../../transports/transport.ts";
 
 /**
- * What `connectReadPipe` accepts: a file (FIFO, `Deno.stdin`) or a byte stream.
+ * What `connectReadPipe` accepts: a file (a FIFO, `Deno.stdin`), read with
+ * Deno's ops, or a byte stream, read with a BYOB reader where it has one.
  *
- * @example
+ * @example A stream as a pipe
  * ```ts
- * import { getRunningLoop, Protocol, type ReadPipe } from "@aio/transports";
+ * import { assertEquals } from "@std/assert";
+ * import { getRunningLoop, type ReadPipe } from "@aio/transports";
+ * import { RecordingProtocol } from "@aio/transports/testing";
  *
  * const pipe: ReadPipe = ReadableStream.from([new TextEncoder().encode("hi")]);
- * const [transport] = await getRunningLoop().connectReadPipe(() => new Protocol(), pipe);
- * console.log(transport.getExtraInfo("pipe") === pipe); // true
+ * const [transport, protocol] = await getRunningLoop().connectReadPipe(
+ *   () => new RecordingProtocol(),
+ *   pipe,
+ * );
+ * assertEquals(transport.getExtraInfo("pipe"), pipe);
+ * await protocol.lost;
+ * assertEquals(new TextDecoder().decode(protocol.received), "hi");
  * ```
  */
 export type ReadPipe = Deno.FsFile | typeof Deno.stdin | ReadableStream<Uint8Array>;
 
 /**
- * What `connectWritePipe` accepts: a file (FIFO, `Deno.stdout`) or a byte sink.
+ * What `connectWritePipe` accepts: a file (a FIFO, `Deno.stdout`,
+ * `Deno.stderr`) or a byte sink.
  *
- * @example
+ * @example A stream as a pipe
  * ```ts
- * import { getRunningLoop, Protocol, type WritePipe } from "@aio/transports";
+ * import { assertEquals } from "@std/assert";
+ * import { getRunningLoop, type WritePipe } from "@aio/transports";
+ * import { RecordingProtocol } from "@aio/transports/testing";
  *
- * const pipe: WritePipe = new WritableStream({ write: (chunk) => console.log(chunk) });
- * const [transport] = await getRunningLoop().connectWritePipe(() => new Protocol(), pipe);
+ * const chunks: Uint8Array[] = [];
+ * const pipe: WritePipe = new WritableStream({ write: (chunk) => void chunks.push(chunk) });
+ * const [transport, protocol] = await getRunningLoop().connectWritePipe(
+ *   () => new RecordingProtocol(),
+ *   pipe,
+ * );
  * transport.write(new TextEncoder().encode("hi"));
  * transport.close();
+ * await protocol.lost;
+ * assertEquals(chunks, [new TextEncoder().encode("hi")]);
  * ```
  */
 export type WritePipe =

@@ -8,19 +8,32 @@ import { type Transport, WriteTransport } from "../../transports/transport.ts";
 /**
  * Options of {@linkcode EventLoop.sendfile}.
  *
- * @example
+ * @example The fallback is the only path on Deno
  * ```ts
- * import type { SendfileOptions } from "@aio/transports";
+ * import { assertRejects } from "@std/assert";
+ * import {
+ *   getRunningLoop,
+ *   Protocol,
+ *   SendfileNotAvailableError,
+ *   type SendfileOptions,
+ * } from "@aio/transports";
+ * import { createTransportPair } from "@aio/transports/testing";
  *
- * const opts: SendfileOptions = { fallback: true };
- * console.log(opts.fallback); // true
+ * const [[a], [b]] = await createTransportPair(() => new Protocol(), () => new Protocol());
+ * using file = await Deno.open(Deno.execPath());
+ * const opts: SendfileOptions = { fallback: false };
+ * await assertRejects(() => getRunningLoop().sendfile(a, file, 0, null, opts), SendfileNotAvailableError);
+ * a.close();
+ * b.close();
  * ```
  */
 export interface SendfileOptions {
   /**
-   * Read and write in user space when no native path exists (default
-   * `true`). Deno has no native `sendfile`, so `false` always rejects with
-   * `SendfileNotAvailableError`.
+   * Read and write in user space when no native path exists. Deno has no
+   * native `sendfile`, so `false` always rejects with
+   * {@linkcode SendfileNotAvailableError}.
+   *
+   * @default {true}
    */
   fallback?: boolean;
 }

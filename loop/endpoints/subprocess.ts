@@ -12,91 +12,158 @@ import {
 import type { SubprocessTransport } from "../../transports/transport.ts";
 
 /**
- * Connect the stream to a pipe the transport reads or writes (the default).
+ * Connect the stream to a pipe the transport reads or writes (the default
+ * for `stdin`, `stdout` and `stderr`), as `subprocess.PIPE`.
  *
- * @example
+ * @example Piping stdout
  * ```ts
- * import { getRunningLoop, PIPE, SubprocessProtocol } from "@aio/transports";
+ * import { assert } from "@std/assert";
+ * import { getRunningLoop, PIPE, ReadTransport, SubprocessProtocol } from "@aio/transports";
  *
  * const [transport] = await getRunningLoop().subprocessExec(() => new SubprocessProtocol(), "true", [], {
  *   stdout: PIPE,
  * });
+ * assert(transport.getPipeTransport(1) instanceof ReadTransport);
  * transport.close();
  * ```
  */
 export const PIPE: -1 = -1;
 /**
- * For `stderr` only: send the child's stderr to its stdout pipe (fd 1).
+ * For `stderr` only: send the child's stderr to its stdout pipe (fd 1), as
+ * `subprocess.STDOUT`; `stdout` must be `PIPE`. The program then runs under
+ * `/bin/sh -c 'exec … 2>&1'` (the pid is still the program's); a program
+ * that exists but cannot be executed exits with 126 or 127 instead of
+ * rejecting.
  *
- * @example
+ * @example Both streams on fd 1
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { getRunningLoop, STDOUT, SubprocessProtocol } from "@aio/transports";
  *
- * const [transport] = await getRunningLoop().subprocessShell(
- *   () => new SubprocessProtocol(),
+ * class Collect extends SubprocessProtocol {
+ *   readonly fds = new Set<number>();
+ *   readonly done = Promise.withResolvers<void>();
+ *   override pipeDataReceived(fd: number) {
+ *     this.fds.add(fd);
+ *   }
+ *   override connectionLost() {
+ *     this.done.resolve();
+ *   }
+ * }
+ *
+ * const [transport, protocol] = await getRunningLoop().subprocessShell(
+ *   () => new Collect(),
  *   "echo to stderr >&2",
  *   { stderr: STDOUT },
  * );
+ * await protocol.done.promise;
+ * assertEquals([...protocol.fds], [1]);
+ * assertEquals(transport.getPipeTransport(2), null);
  * transport.close();
  * ```
  */
 export const STDOUT: -2 = -2;
 /**
- * Connect the stream to `/dev/null`.
+ * Connect the stream to `/dev/null`, as `subprocess.DEVNULL`.
  *
- * @example
+ * @example No stdin pipe
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { DEVNULL, getRunningLoop, SubprocessProtocol } from "@aio/transports";
  *
  * const [transport] = await getRunningLoop().subprocessExec(() => new SubprocessProtocol(), "true", [], {
  *   stdin: DEVNULL,
  * });
- * console.log(transport.getPipeTransport(0)); // null
+ * assertEquals(transport.getPipeTransport(0), null);
  * transport.close();
  * ```
  */
 export const DEVNULL: -3 = -3;
 
 /**
- * What a child's stdin or stdout is connected to: a pipe, `/dev/null`, or ours (`null`).
+ * What a child's stdin or stdout is connected to: a pipe, `/dev/null`, or
+ * ours (`null`, as asyncio's `None`: inherit).
  *
- * @example
+ * @example The choices
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { DEVNULL, PIPE, type StdioOption } from "@aio/transports";
  *
  * const choices: StdioOption[] = [PIPE, DEVNULL, null];
- * console.log(choices); // [-1, -3, null]
+ * assertEquals(choices, [-1, -3, null]);
  * ```
  */
 export type StdioOption = typeof PIPE | typeof DEVNULL | null;
 
 /**
- * Options of {@linkcode EventLoop.subprocessExec} and {@linkcode EventLoop.subprocessShell}.
+ * Options of {@linkcode EventLoop.subprocessExec} and
+ * {@linkcode EventLoop.subprocessShell}. Every field is optional.
  *
- * @example
+ * @example A child with its own environment and directory
  * ```ts
- * import { getRunningLoop, SubprocessProtocol } from "@aio/transports";
+ * import { assertEquals } from "@std/assert";
+ * import { getRunningLoop, SubprocessProtocol, type SubprocessOptions } from "@aio/transports";
  *
- * const [transport] = await getRunningLoop().subprocessExec(() => new SubprocessProtocol(), "pwd", [], {
- *   cwd: "/tmp",
- *   env: { GREETING: "hello" },
- *   clearEnv: true,
- * });
+ * class Collect extends SubprocessProtocol {
+ *   output = "";
+ *   readonly done = Promise.withResolvers<void>();
+ *   override pipeDataReceived(_fd: number, data: Uint8Array) {
+ *     this.output += new TextDecoder().decode(data);
+ *   }
+ *   override connectionLost() {
+ *     this.done.resolve();
+ *   }
+ * }
+ *
+ * const opts: SubprocessOptions = { cwd: "/", env: { GREETING: "hello" } };
+ * const [transport, protocol] = await getRunningLoop().subprocessShell(
+ *   () => new Collect(),
+ *   'echo "$GREETING from $(pwd)"',
+ *   opts,
+ * );
+ * await protocol.done.promise;
+ * assertEquals(protocol.output, "hello from /\n");
  * transport.close();
  * ```
  */
 export interface SubprocessOptions {
-  /** The child's stdin: `PIPE` (default), `DEVNULL`, or `null` to inherit ours. */
+  /**
+   * The child's stdin: `PIPE`, `DEVNULL`, or `null` to inherit ours.
+   *
+   * @default {PIPE}
+   */
   stdin?: StdioOption;
-  /** The child's stdout: `PIPE` (default), `DEVNULL`, or `null` to inherit ours. */
+  /**
+   * The child's stdout: `PIPE`, `DEVNULL`, or `null` to inherit ours.
+   *
+   * @default {PIPE}
+   */
   stdout?: StdioOption;
-  /** The child's stderr: as `stdout`, or `STDOUT` to merge it into the stdout pipe. */
+  /**
+   * The child's stderr: as `stdout`, or `STDOUT` to merge it into the stdout
+   * pipe.
+   *
+   * @default {PIPE}
+   */
   stderr?: StdioOption | typeof STDOUT;
-  /** The working directory of the child. */
+  /**
+   * The working directory of the child.
+   *
+   * @default {undefined} (ours)
+   */
   cwd?: string | URL;
-  /** Environment variables for the child, added to ours unless `clearEnv`. */
+  /**
+   * Environment variables for the child, added to ours unless `clearEnv`.
+   * Names must be non-empty, without `=`; no NUL bytes (`TypeError`).
+   *
+   * @default {undefined}
+   */
   env?: Record<string, string>;
-  /** Start the child with only the variables of `env`. */
+  /**
+   * Start the child with only the variables of `env`.
+   *
+   * @default {false}
+   */
   clearEnv?: boolean;
 }
 

@@ -34,96 +34,176 @@ import {
 import type { NetAddress, Transport } from "../../transports/transport.ts";
 
 /**
- * Options of {@linkcode EventLoop.createConnection}, asyncio's keywords in camelCase.
+ * Options of {@linkcode EventLoop.createConnection}, asyncio's keywords in
+ * camelCase. Every field is optional.
  *
- * @example
+ * @example Connecting with a shorter happy-eyeballs delay
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { getRunningLoop, Protocol } from "@aio/transports";
+ * import { RecordingProtocol } from "@aio/transports/testing";
  *
  * const loop = getRunningLoop();
  * await using server = await loop.createServer(() => new Protocol(), "127.0.0.1", 0);
  * const { port } = server.sockets[0].addr as Deno.NetAddr;
- * const [transport] = await loop.createConnection(() => new Protocol(), "localhost", port, {
- *   happyEyeballsDelay: 0.1,
- * });
+ * const [transport, protocol] = await loop.createConnection(
+ *   () => new RecordingProtocol(),
+ *   "127.0.0.1",
+ *   port,
+ *   { happyEyeballsDelay: 0.1, localAddr: ["127.0.0.1", 0] },
+ * );
+ * assertEquals(transport.getExtraInfo("peername"), ["127.0.0.1", port]);
  * transport.close();
+ * await protocol.lost;
  * ```
  */
 export interface CreateConnectionOptions {
-  /** The local `[host, port]` to bind before connecting (port 0: any). */
+  /**
+   * The local `[host, port]` to bind before connecting (port 0: any free
+   * port). With `ssl`, TLS then runs on `node:tls`.
+   *
+   * @default {undefined} (the OS picks)
+   */
   localAddr?: NetAddress;
-  /** An already connected `Deno.Conn` to use instead of `host` and `port`. */
+  /**
+   * An already connected `Deno.Conn` to use instead of `host` and `port`; the
+   * transport owns it. With `ssl`, `serverHostname` is then required.
+   *
+   * @default {undefined}
+   */
   sock?: Deno.Conn;
   /**
-   * Seconds to wait for one attempt before starting the next, for a host
-   * name that resolves to several addresses (RFC 8305). Default 0.25.
+   * Seconds to wait for one connection attempt before starting the next, for
+   * a host name that resolves to several addresses (RFC 8305, Deno's own
+   * `autoSelectFamily`). Must be a finite number >= 0 (`RangeError`).
+   *
+   * @default {0.25}
    */
   happyEyeballsDelay?: number;
-  /** TLS: `true` trusts the system's root certificates; options add CAs, a client cert, ALPN. */
+  /**
+   * TLS: `true` trusts the system's root certificates; options add CAs, a
+   * client certificate, ALPN (see {@linkcode TlsClientOptions}).
+   *
+   * @default {undefined} (plain TCP)
+   */
   ssl?: boolean | TlsClientOptions;
-  /** The name the server's certificate must match (default: `host`); needs `ssl`. */
+  /**
+   * The name the server's certificate must match (and the SNI sent); only
+   * with `ssl` (`TypeError` otherwise).
+   *
+   * @default {host}
+   */
   serverHostname?: string;
-  /** Seconds the TLS handshake may take (default 60); needs `ssl`. */
+  /**
+   * Seconds the TLS handshake may take before the connection is closed and
+   * the method rejects with `Deno.errors.TimedOut`; only with `ssl`. On
+   * Deno's engine the `Deno.TlsConn` is closed but Deno keeps its TCP socket
+   * until the peer leaves.
+   *
+   * @default {60}
+   */
   sslHandshakeTimeout?: number;
 }
 
 /**
- * Options of {@linkcode EventLoop.createServer}.
+ * Options of {@linkcode EventLoop.createServer}. Every field is optional.
  *
- * @example
+ * @example A server that starts accepting later
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { getRunningLoop, Protocol } from "@aio/transports";
  *
- * const loop = getRunningLoop();
- * await using server = await loop.createServer(() => new Protocol(), "127.0.0.1", 0, {
+ * await using server = await getRunningLoop().createServer(() => new Protocol(), "127.0.0.1", 0, {
  *   backlog: 100,
  *   startServing: false,
  * });
+ * assertEquals(server.isServing(), false);
  * await server.startServing();
+ * assertEquals(server.isServing(), true);
  * ```
  */
 export interface CreateServerOptions {
-  /** The listen queue length (Deno's default: 511). */
+  /**
+   * The listen queue length: an integer from 1 to 2^31-1 (`RangeError`
+   * otherwise; the kernel clamps it to `somaxconn`).
+   *
+   * @default {511} (Deno's)
+   */
   backlog?: number;
-  /** Sets `SO_REUSEPORT` (Linux); needs Deno's `--unstable-net` flag. */
+  /**
+   * Sets `SO_REUSEPORT` (Linux), so several servers can listen on one port;
+   * needs Deno's `--unstable-net` flag (`Deno.errors.NotSupported` otherwise).
+   *
+   * @default {false}
+   */
   reusePort?: boolean;
-  /** Start accepting at once (default `true`); else call `startServing()`. */
+  /**
+   * Whether to start accepting at once; with `false`, call
+   * {@linkcode Server.startServing} or {@linkcode Server.serveForever}.
+   *
+   * @default {true}
+   */
   startServing?: boolean;
-  /** An existing `Deno.Listener` to serve instead of `host` and `port`. */
+  /**
+   * An existing `Deno.Listener` to serve instead of `host` and `port`; the
+   * server owns it.
+   *
+   * @default {undefined}
+   */
   sock?: Deno.Listener;
-  /** Serve TLS with this certificate and key (`node:tls` over each accepted connection). */
+  /**
+   * Serve TLS with this certificate and key: each accepted connection is
+   * secured with `node:tls` before its protocol is made.
+   *
+   * @default {undefined} (plain TCP)
+   */
   ssl?: TlsServerOptions;
-  /** Seconds a client's TLS handshake may take (default 60); needs `ssl`. */
+  /**
+   * Seconds a client's TLS handshake may take before the connection is closed
+   * (not reported); only with `ssl`.
+   *
+   * @default {60}
+   */
   sslHandshakeTimeout?: number;
 }
 
 /**
- * Options of {@linkcode EventLoop.connectAcceptedSocket}.
+ * Options of {@linkcode EventLoop.connectAcceptedSocket}. Every field is optional.
  *
- * @example
+ * @example Adopting a plain connection
  * ```ts
- * import { getRunningLoop, Protocol } from "@aio/transports";
+ * import { assertEquals } from "@std/assert";
+ * import { type ConnectAcceptedSocketOptions, getRunningLoop } from "@aio/transports";
+ * import { RecordingProtocol } from "@aio/transports/testing";
  *
- * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
- * const [transport] = await getRunningLoop().connectAcceptedSocket(
- *   () => new Protocol(),
+ * const opts: ConnectAcceptedSocketOptions = {};
+ * const [transport, protocol] = await getRunningLoop().connectAcceptedSocket(
+ *   () => new RecordingProtocol(),
  *   await listener.accept(),
+ *   opts,
  * );
- * transport.close();
+ * assertEquals(transport.getExtraInfo("sockname"), ["127.0.0.1", listener.addr.port]);
  * client.close();
- * listener.close();
+ * await protocol.lost;
  * ```
  */
 export interface ConnectAcceptedSocketOptions {
   /**
-   * Serve TLS on the connection with this certificate and key; the handshake
-   * completes before `connectionMade`. `true`: the connection is a
-   * `Deno.TlsConn` you accepted from `Deno.listenTls`, whose handshake is
-   * completed.
+   * Serve TLS on the connection with this certificate and key (on `node:tls`);
+   * the handshake completes before `connectionMade`. `true`: the connection
+   * is a `Deno.TlsConn` you accepted from `Deno.listenTls`, whose handshake is
+   * completed here.
+   *
+   * @default {undefined} (plain)
    */
   ssl?: TlsServerOptions | true;
-  /** Seconds the TLS handshake may take (default 60); needs `ssl`. */
+  /**
+   * Seconds the TLS handshake may take; only with `ssl`.
+   *
+   * @default {60}
+   */
   sslHandshakeTimeout?: number;
 }
 

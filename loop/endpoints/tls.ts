@@ -18,69 +18,140 @@ import { denoSecure, denoStartTls } from "./_tls_deno.ts";
 
 /**
  * TLS client options: `ssl` of `createConnection` and `createUnixConnection`,
- * the `tls` argument of `startTls`. `ssl: true` is the same as `{}`: the system's root certificates.
+ * the `tls` argument of `startTls`. `ssl: true` is the same as `{}`: the
+ * system's root certificates. PEM is parsed before anything connects: what
+ * is not PEM is a `TypeError` naming the field (`'ssl.caCerts[0]'`), a key
+ * that is not the certificate's a `RangeError`.
  *
- * @example
+ * @example Bad PEM rejects before connecting
  * ```ts
- * import type { TlsClientOptions } from "@aio/transports";
+ * import { assertRejects } from "@std/assert";
+ * import { getRunningLoop, Protocol, type TlsClientOptions } from "@aio/transports";
  *
- * const ssl: TlsClientOptions = { caCerts: ["-----BEGIN CERTIFICATE-----\n..."] };
- * console.log(ssl.caCerts?.length); // 1
+ * const ssl: TlsClientOptions = { caCerts: ["not a certificate"] };
+ * await assertRejects(
+ *   () => getRunningLoop().createConnection(() => new Protocol(), "127.0.0.1", 443, { ssl }),
+ *   TypeError,
+ *   "ssl.caCerts[0]",
+ * );
  * ```
  */
 export interface TlsClientOptions {
-  /** PEM CA certificates to trust, in addition to the system roots. */
+  /**
+   * PEM CA certificates to trust, in addition to the system roots.
+   *
+   * @default {[]}
+   */
   caCerts?: string[];
-  /** PEM client certificate (chain), for mutual TLS; needs `key`. */
+  /**
+   * PEM client certificate (chain), for mutual TLS, presented on every client
+   * entry point; needs `key`.
+   *
+   * @default {undefined}
+   */
   cert?: string;
-  /** PEM key of the client certificate; needs `cert`. */
+  /**
+   * PEM key of the client certificate; needs `cert`.
+   *
+   * @default {undefined}
+   */
   key?: string;
-  /** ALPN protocols to offer, most preferred first. */
+  /**
+   * ALPN protocols to offer, most preferred first; the one chosen is the
+   * `alpn_protocol` extra info.
+   *
+   * @default {undefined} (no ALPN)
+   */
   alpnProtocols?: string[];
 }
 
 /**
  * TLS server options: `ssl` of `createServer`, `createUnixServer` and
  * `connectAcceptedSocket`, the `tls` argument of a server-side `startTls`.
+ * Servers run on `node:tls`; they cannot request client certificates.
  *
- * @example
+ * @example A TLS server and client
  * ```ts
- * import type { TlsServerOptions } from "@aio/transports";
+ * import { assertEquals } from "@std/assert";
+ * import { getRunningLoop, Protocol, type TlsServerOptions } from "@aio/transports";
+ * import { RecordingProtocol } from "@aio/transports/testing";
  *
+ * // The repository's test certificates, for localhost.
+ * const fixture = (name: string) => new URL(`../../tests/fixtures/${name}`, import.meta.url);
  * const ssl: TlsServerOptions = {
- *   cert: "-----BEGIN CERTIFICATE-----\n...",
- *   key: "-----BEGIN PRIVATE KEY-----\n...",
- *   alpnProtocols: ["h2", "http/1.1"],
+ *   cert: await Deno.readTextFile(fixture("server.pem")),
+ *   key: await Deno.readTextFile(fixture("server.key")),
+ *   alpnProtocols: ["h2"],
  * };
- * console.log(ssl.alpnProtocols); // ["h2", "http/1.1"]
+ * const loop = getRunningLoop();
+ * await using server = await loop.createServer(() => new Protocol(), "127.0.0.1", 0, { ssl });
+ * const { port } = server.sockets[0].addr as Deno.NetAddr;
+ * const [transport, protocol] = await loop.createConnection(
+ *   () => new RecordingProtocol(),
+ *   "127.0.0.1",
+ *   port,
+ *   { ssl: { caCerts: [await Deno.readTextFile(fixture("ca.pem"))], alpnProtocols: ["h2"] } },
+ * );
+ * assertEquals(transport.getExtraInfo("alpn_protocol"), "h2");
+ * assertEquals(transport.canWriteEof(), false);
+ * transport.close();
+ * await protocol.lost;
  * ```
  */
 export interface TlsServerOptions {
-  /** PEM certificate chain of the server. */
+  /**
+   * PEM certificate chain of the server.
+   */
   cert: string;
-  /** PEM private key of the certificate. */
+  /**
+   * PEM private key of the certificate.
+   */
   key: string;
-  /** ALPN protocols to accept, most preferred first. */
+  /**
+   * ALPN protocols to accept, most preferred first.
+   *
+   * @default {undefined} (no ALPN)
+   */
   alpnProtocols?: string[];
 }
 
 /**
- * Options of {@linkcode EventLoop.startTls}.
+ * Options of {@linkcode EventLoop.startTls}. Every field is optional.
  *
- * @example
+ * @example serverHostname belongs to the client side
  * ```ts
- * import type { StartTlsOptions } from "@aio/transports";
+ * import { assertRejects } from "@std/assert";
+ * import { getRunningLoop, Protocol, type StartTlsOptions } from "@aio/transports";
+ * import { createTransportPair } from "@aio/transports/testing";
  *
- * const opts: StartTlsOptions = { serverHostname: "localhost", sslHandshakeTimeout: 10 };
- * console.log(opts.serverHostname); // "localhost"
+ * const [[a, protocol], [b]] = await createTransportPair(() => new Protocol(), () => new Protocol());
+ * const opts: StartTlsOptions = { serverSide: true, serverHostname: "localhost" };
+ * await assertRejects(
+ *   () => getRunningLoop().startTls(a, protocol, { cert: "", key: "" }, opts),
+ *   TypeError,
+ * );
+ * a.close();
+ * b.close();
  * ```
  */
 export interface StartTlsOptions {
-  /** Upgrade as the server side; `tls` must then be {@linkcode TlsServerOptions}. */
+  /**
+   * Upgrade as the server side; `tls` must then be {@linkcode TlsServerOptions}.
+   *
+   * @default {false}
+   */
   serverSide?: boolean;
-  /** The name the server's certificate must match (default: the peer's address). */
+  /**
+   * The name the server's certificate must match; client side only.
+   *
+   * @default {the peer's address}
+   */
   serverHostname?: string;
-  /** Seconds the handshake may take (default 60, as asyncio). */
+  /**
+   * Seconds the handshake may take, as asyncio's.
+   *
+   * @default {60}
+   */
   sslHandshakeTimeout?: number;
 }
 

@@ -22,46 +22,95 @@ import {
 import type { Transport } from "../../transports/transport.ts";
 
 /**
- * Options of {@linkcode EventLoop.createUnixConnection}.
+ * Options of {@linkcode EventLoop.createUnixConnection}. Every field is optional.
  *
- * @example
+ * @example TLS over a Unix socket needs a server name
  * ```ts
- * import type { CreateUnixConnectionOptions } from "@aio/transports";
+ * import { assertRejects } from "@std/assert";
+ * import { type CreateUnixConnectionOptions, getRunningLoop, Protocol } from "@aio/transports";
  *
- * const opts: CreateUnixConnectionOptions = {};
- * console.log(opts.sock); // undefined
+ * const opts: CreateUnixConnectionOptions = { ssl: true };
+ * await assertRejects(
+ *   () => getRunningLoop().createUnixConnection(() => new Protocol(), "/tmp/none.sock", opts),
+ *   TypeError,
+ *   "serverHostname",
+ * );
  * ```
  */
 export interface CreateUnixConnectionOptions {
-  /** An already connected Unix `Deno.Conn` to use instead of `path`. */
+  /**
+   * An already connected Unix `Deno.Conn` to use instead of `path`.
+   *
+   * @default {undefined}
+   */
   sock?: Deno.Conn;
-  /** TLS over the socket (on `node:tls`); `serverHostname` is then required. */
+  /**
+   * TLS over the socket (on `node:tls`); `serverHostname` is then required.
+   *
+   * @default {undefined} (plain)
+   */
   ssl?: boolean | TlsClientOptions;
-  /** The name the server's certificate must match; needs `ssl`. */
+  /**
+   * The name the server's certificate must match; only with `ssl`, and
+   * required with it (a path is no host name).
+   *
+   * @default {undefined}
+   */
   serverHostname?: string;
-  /** Seconds the TLS handshake may take (default 60); needs `ssl`. */
+  /**
+   * Seconds the TLS handshake may take; only with `ssl`.
+   *
+   * @default {60}
+   */
   sslHandshakeTimeout?: number;
 }
 
 /**
- * Options of {@linkcode EventLoop.createUnixServer}.
+ * Options of {@linkcode EventLoop.createUnixServer}. Every field is optional.
  *
- * @example
+ * @example A Unix server that starts later
  * ```ts
- * import type { CreateUnixServerOptions } from "@aio/transports";
+ * import { assertEquals } from "@std/assert";
+ * import { type CreateUnixServerOptions, getRunningLoop, Protocol } from "@aio/transports";
  *
+ * const dir = await Deno.makeTempDir();
  * const opts: CreateUnixServerOptions = { startServing: false };
- * console.log(opts.startServing); // false
+ * const server = await getRunningLoop().createUnixServer(
+ *   () => new Protocol(),
+ *   `${dir}/app.sock`,
+ *   opts,
+ * );
+ * assertEquals(server.isServing(), false);
+ * server.close();
+ * await server.waitClosed();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export interface CreateUnixServerOptions {
-  /** Start accepting at once (default `true`); else call `startServing()`. */
+  /**
+   * Whether to start accepting at once; with `false`, call
+   * {@linkcode Server.startServing}.
+   *
+   * @default {true}
+   */
   startServing?: boolean;
-  /** An existing Unix `Deno.Listener` to serve instead of `path`. */
+  /**
+   * An existing Unix `Deno.Listener` to serve instead of `path`.
+   *
+   * @default {undefined}
+   */
   sock?: Deno.Listener;
-  /** Serve TLS with this certificate and key (on `node:tls`). */
+  /**
+   * Serve TLS with this certificate and key (on `node:tls`).
+   *
+   * @default {undefined} (plain)
+   */
   ssl?: TlsServerOptions;
-  /** Seconds a client's TLS handshake may take (default 60); needs `ssl`. */
+  /**
+   * Seconds a client's TLS handshake may take; only with `ssl`.
+   *
+   * @default {60}
+   */
   sslHandshakeTimeout?: number;
 }
 
