@@ -258,13 +258,7 @@ export class EventLoop {
     ...args: A
   ): TimerHandle {
     checkSeconds(delay, "callLater", "delay", "any");
-    checkFunction(callback, "callLater", "callback", "a function");
-    const handle = new TimerHandle(this.time() + delay, () => cancel());
-    const cancel = setLongTimeout(
-      () => this.#run(handle, callback as Callback, args),
-      delay * 1000,
-    );
-    return handle;
+    return this.#schedule(this.time() + delay, delay, callback as Callback, args, "callLater");
   }
 
   /**
@@ -297,7 +291,21 @@ export class EventLoop {
     ...args: A
   ): TimerHandle {
     checkSeconds(when, "callAt", "when", "any");
-    return this.callLater(when - this.time(), callback, ...args);
+    return this.#schedule(when, when - this.time(), callback as Callback, args, "callAt");
+  }
+
+  /** A timer for `callback` at `when` (loop time), `delay` seconds from now. */
+  #schedule(
+    when: number,
+    delay: number,
+    callback: Callback,
+    args: unknown[],
+    method: string,
+  ): TimerHandle {
+    checkFunction(callback, method, "callback", "a function");
+    const handle = new TimerHandle(when, () => cancel());
+    const cancel = setLongTimeout(() => this.#run(handle, callback, args), delay * 1000);
+    return handle;
   }
 
   /**

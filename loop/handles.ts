@@ -138,13 +138,13 @@ export class TimerHandle extends Handle {
    *
    * @example Scheduling at a time
    * ```ts
-   * import { assertAlmostEquals } from "@std/assert";
+   * import { assertEquals } from "@std/assert";
    * import { getRunningLoop } from "@aio/transports";
    *
    * const loop = getRunningLoop();
    * const at = loop.time() + 60;
    * const timer = loop.callAt(at, () => {});
-   * assertAlmostEquals(timer.when(), at, 0.01);
+   * assertEquals(timer.when(), at);
    * timer.cancel();
    * ```
    */

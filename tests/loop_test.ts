@@ -194,3 +194,12 @@ Deno.test("Future: done callbacks run through callSoon; removeDoneCallback count
   assertEquals(calls, ["first:x"]);
   assertThrows(() => future.addDoneCallback(null as never), TypeError);
 });
+
+Deno.test("callAt keeps the exact time it was given, as asyncio's TimerHandle.when()", () => {
+  const at = loop.time() + 0.25;
+  for (let i = 0; i < 100; i++) {
+    const timer = loop.callAt(at, () => {});
+    assertStrictEquals(timer.when(), at);
+    timer.cancel();
+  }
+});
