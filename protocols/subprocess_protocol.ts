@@ -119,6 +119,7 @@ export class SubprocessProtocol extends BaseProtocol {
    * import { getRunningLoop, SubprocessProtocol, type SubprocessTransport } from "@aio/transports";
    *
    * class Exit extends SubprocessProtocol {
+   *   readonly lost = Promise.withResolvers<void>();
    *   #transport?: SubprocessTransport;
    *   readonly code = Promise.withResolvers<number | null>();
    *   override connectionMade(transport: SubprocessTransport) {
@@ -127,11 +128,15 @@ export class SubprocessProtocol extends BaseProtocol {
    *   override processExited() {
    *     this.code.resolve(this.#transport!.getReturncode());
    *   }
+   *   override connectionLost() {
+   *     this.lost.resolve();
+   *   }
    * }
    *
    * const [transport, protocol] = await getRunningLoop().subprocessShell(() => new Exit(), "exit 7");
    * assertEquals(await protocol.code.promise, 7);
    * transport.close();
+   * await protocol.lost.promise;
    * ```
    */
   processExited(): void {}

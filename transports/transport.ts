@@ -1153,11 +1153,14 @@ export abstract class SubprocessTransport extends BaseTransport {
    * @example The pid of a child
    * ```ts
    * import { assert } from "@std/assert";
-   * import { getRunningLoop, SubprocessProtocol } from "@aio/transports";
+   * import { getRunningLoop } from "@aio/transports";
    *
-   * const [transport] = await getRunningLoop().subprocessExec(() => new SubprocessProtocol(), "true");
+   * const lost = Promise.withResolvers<void>();
+   * const waiter = { connectionLost: () => lost.resolve() };
+   * const [transport] = await getRunningLoop().subprocessExec(() => waiter, "true");
    * assert(transport.getPid() > 0);
    * transport.close();
+   * await lost.promise;
    * ```
    */
   abstract getPid(): number;
@@ -1175,15 +1178,18 @@ export abstract class SubprocessTransport extends BaseTransport {
    * @example Pipes and no pipes
    * ```ts
    * import { assert, assertEquals } from "@std/assert";
-   * import { DEVNULL, getRunningLoop, ReadTransport, SubprocessProtocol } from "@aio/transports";
+   * import { DEVNULL, getRunningLoop, ReadTransport } from "@aio/transports";
    *
-   * const [transport] = await getRunningLoop().subprocessExec(() => new SubprocessProtocol(), "true", [], {
+   * const lost = Promise.withResolvers<void>();
+   * const waiter = { connectionLost: () => lost.resolve() };
+   * const [transport] = await getRunningLoop().subprocessExec(() => waiter, "true", [], {
    *   stdin: DEVNULL,
    * });
    * assertEquals(transport.getPipeTransport(0), null);
    * assert(transport.getPipeTransport(1) instanceof ReadTransport);
    * assertEquals(transport.getPipeTransport(3), null);
    * transport.close();
+   * await lost.promise;
    * ```
    */
   abstract getPipeTransport(fd: number): ReadTransport | WriteTransport | null;
@@ -1200,9 +1206,13 @@ export abstract class SubprocessTransport extends BaseTransport {
    * import { getRunningLoop, SubprocessProtocol } from "@aio/transports";
    *
    * class Exit extends SubprocessProtocol {
+   *   readonly lost = Promise.withResolvers<void>();
    *   readonly exited = Promise.withResolvers<void>();
    *   override processExited() {
    *     this.exited.resolve();
+   *   }
+   *   override connectionLost() {
+   *     this.lost.resolve();
    *   }
    * }
    *
@@ -1214,6 +1224,7 @@ export abstract class SubprocessTransport extends BaseTransport {
    * await protocol.exited.promise;
    * assertEquals(transport.getReturncode(), -9);
    * transport.close();
+   * await protocol.lost.promise;
    * ```
    */
   abstract getReturncode(): number | null;
@@ -1229,9 +1240,13 @@ export abstract class SubprocessTransport extends BaseTransport {
    * import { getRunningLoop, SubprocessProtocol } from "@aio/transports";
    *
    * class Exit extends SubprocessProtocol {
+   *   readonly lost = Promise.withResolvers<void>();
    *   readonly exited = Promise.withResolvers<void>();
    *   override processExited() {
    *     this.exited.resolve();
+   *   }
+   *   override connectionLost() {
+   *     this.lost.resolve();
    *   }
    * }
    *
@@ -1242,6 +1257,7 @@ export abstract class SubprocessTransport extends BaseTransport {
    * await protocol.exited.promise;
    * assertEquals(transport.getReturncode(), -9);
    * transport.close();
+   * await protocol.lost.promise;
    * ```
    */
   abstract kill(): void;
@@ -1257,9 +1273,13 @@ export abstract class SubprocessTransport extends BaseTransport {
    * import { getRunningLoop, SubprocessProtocol } from "@aio/transports";
    *
    * class Exit extends SubprocessProtocol {
+   *   readonly lost = Promise.withResolvers<void>();
    *   readonly exited = Promise.withResolvers<void>();
    *   override processExited() {
    *     this.exited.resolve();
+   *   }
+   *   override connectionLost() {
+   *     this.lost.resolve();
    *   }
    * }
    *
@@ -1270,6 +1290,7 @@ export abstract class SubprocessTransport extends BaseTransport {
    * await protocol.exited.promise;
    * assertEquals(transport.getReturncode(), -15);
    * transport.close();
+   * await protocol.lost.promise;
    * ```
    */
   abstract terminate(): void;
@@ -1289,9 +1310,13 @@ export abstract class SubprocessTransport extends BaseTransport {
    * import { getRunningLoop, SubprocessProtocol } from "@aio/transports";
    *
    * class Exit extends SubprocessProtocol {
+   *   readonly lost = Promise.withResolvers<void>();
    *   readonly exited = Promise.withResolvers<void>();
    *   override processExited() {
    *     this.exited.resolve();
+   *   }
+   *   override connectionLost() {
+   *     this.lost.resolve();
    *   }
    * }
    *
@@ -1303,6 +1328,7 @@ export abstract class SubprocessTransport extends BaseTransport {
    * await protocol.exited.promise;
    * assertEquals(transport.getReturncode(), -2);
    * transport.close();
+   * await protocol.lost.promise;
    * ```
    */
   abstract sendSignal(signal: number | Deno.Signal): void;

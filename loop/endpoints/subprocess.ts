@@ -18,13 +18,16 @@ import type { SubprocessTransport } from "../../transports/transport.ts";
  * @example Piping stdout
  * ```ts
  * import { assert } from "@std/assert";
- * import { getRunningLoop, PIPE, ReadTransport, SubprocessProtocol } from "@aio/transports";
+ * import { getRunningLoop, PIPE, ReadTransport } from "@aio/transports";
  *
- * const [transport] = await getRunningLoop().subprocessExec(() => new SubprocessProtocol(), "true", [], {
+ * const lost = Promise.withResolvers<void>();
+ * const waiter = { connectionLost: () => lost.resolve() };
+ * const [transport] = await getRunningLoop().subprocessExec(() => waiter, "true", [], {
  *   stdout: PIPE,
  * });
  * assert(transport.getPipeTransport(1) instanceof ReadTransport);
  * transport.close();
+ * await lost.promise;
  * ```
  */
 export const PIPE: -1 = -1;
@@ -69,13 +72,16 @@ export const STDOUT: -2 = -2;
  * @example No stdin pipe
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { DEVNULL, getRunningLoop, SubprocessProtocol } from "@aio/transports";
+ * import { DEVNULL, getRunningLoop } from "@aio/transports";
  *
- * const [transport] = await getRunningLoop().subprocessExec(() => new SubprocessProtocol(), "true", [], {
+ * const lost = Promise.withResolvers<void>();
+ * const waiter = { connectionLost: () => lost.resolve() };
+ * const [transport] = await getRunningLoop().subprocessExec(() => waiter, "true", [], {
  *   stdin: DEVNULL,
  * });
  * assertEquals(transport.getPipeTransport(0), null);
  * transport.close();
+ * await lost.promise;
  * ```
  */
 export const DEVNULL: -3 = -3;
