@@ -687,7 +687,8 @@ export abstract class Transport extends BaseTransport {
    * Whether the transport is receiving new data, as
    * {@linkcode ReadTransport.isReading}.
    *
-   * @returns `true` while reading: not paused, not at EOF, not closing.
+   * @returns `true` unless paused or closing; as in asyncio, still `true`
+   * after an EOF that `eofReceived` kept open.
    *
    * @example Reading until paused
    * ```ts
