@@ -17,9 +17,9 @@ import {
 import { OpsChannel } from "../../transports/_ops_channel.ts";
 import { connectFrom } from "../../transports/_node_socket_channel.ts";
 import {
+  checkClientTlsArgs,
   checkHandshakeTimeout,
-  checkServerHostname,
-  checkTlsClient,
+  checkServerTlsArgs,
   checkTlsPem,
   checkTlsServer,
   connectTlsClient,
@@ -230,10 +230,7 @@ export async function createConnection<P extends object>(
 ): Promise<[Transport, P]> {
   const method = "createConnection";
   checkFactoryAndOptions(factory, opts, method);
-  const tls = checkTlsClient(opts.ssl, method);
-  const serverHostname = checkServerHostname(opts.serverHostname, tls !== null, method);
-  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
-  checkTlsPem(tls, method);
+  const { tls, serverHostname, timeout } = checkClientTlsArgs(opts, method);
   if (opts.sock !== undefined) {
     if (host != null || port != null) {
       throw new TypeError(`${method}: 'host'/'port' and 'sock' cannot be given together`);
@@ -307,9 +304,7 @@ export function createServer<P extends object>(
 ): Listening {
   const method = "createServer";
   const startServing = checkServerArgs(factory, opts, method);
-  const tls = checkTlsServer(opts.ssl, method);
-  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
-  checkTlsPem(tls, method);
+  const { tls, timeout } = checkServerTlsArgs(opts, method);
   let listeners: Deno.Listener[];
   if (opts.sock !== undefined) {
     if (host != null || port != null) {

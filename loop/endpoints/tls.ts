@@ -214,6 +214,42 @@ export function checkTlsServer(
   return ssl as TlsServerOptions;
 }
 
+/** The TLS arguments of a connecting method, checked: `null` options mean no TLS. */
+export interface ClientTlsArgs {
+  tls: TlsClientOptions | null;
+  serverHostname: string | undefined;
+  timeout: number;
+}
+
+/**
+ * Checks the TLS options every connecting method takes (`ssl`,
+ * `serverHostname`, `sslHandshakeTimeout`), PEM contents included.
+ */
+export function checkClientTlsArgs(
+  opts: { ssl?: unknown; serverHostname?: unknown; sslHandshakeTimeout?: unknown },
+  method: string,
+): ClientTlsArgs {
+  const tls = checkTlsClient(opts.ssl, method);
+  const serverHostname = checkServerHostname(opts.serverHostname, tls !== null, method);
+  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
+  checkTlsPem(tls, method);
+  return { tls, serverHostname, timeout };
+}
+
+/**
+ * Checks the TLS options every serving method takes (`ssl`,
+ * `sslHandshakeTimeout`), PEM contents included: `tls` is `null` without TLS.
+ */
+export function checkServerTlsArgs(
+  opts: { ssl?: unknown; sslHandshakeTimeout?: unknown },
+  method: string,
+): { tls: TlsServerOptions | null; timeout: number } {
+  const tls = checkTlsServer(opts.ssl, method);
+  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
+  checkTlsPem(tls, method);
+  return { tls, timeout };
+}
+
 /**
  * Parses the PEM contents of checked TLS options (`null`: no TLS), after
  * every other argument check: a bad certificate or key is an error naming it
@@ -235,7 +271,7 @@ export function checkHandshakeTimeout(value: unknown, tls: boolean, method: stri
 }
 
 /** `serverHostname`, checked: given only with TLS, as in asyncio. */
-export function checkServerHostname(
+function checkServerHostname(
   value: unknown,
   tls: boolean,
   method: string,

@@ -8,11 +8,8 @@ import { checkFactoryAndOptions, checkNoNul } from "../../_util/validate.ts";
 import { OpsChannel } from "../../transports/_ops_channel.ts";
 import type { ByteChannel } from "../../transports/_channel.ts";
 import {
-  checkHandshakeTimeout,
-  checkServerHostname,
-  checkTlsClient,
-  checkTlsPem,
-  checkTlsServer,
+  checkClientTlsArgs,
+  checkServerTlsArgs,
   plainEndpoint,
   secureAccepted,
   secureClient,
@@ -166,10 +163,7 @@ export async function createUnixConnection<P extends object>(
 ): Promise<[Transport, P]> {
   const method = "createUnixConnection";
   checkFactoryAndOptions(factory, opts, method);
-  const tls = checkTlsClient(opts.ssl, method);
-  const serverHostname = checkServerHostname(opts.serverHostname, tls !== null, method);
-  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
-  checkTlsPem(tls, method);
+  const { tls, serverHostname, timeout } = checkClientTlsArgs(opts, method);
   if (tls !== null && serverHostname === undefined) {
     throw new TypeError(`${method}: 'serverHostname' is required with 'ssl' (a path is no host)`);
   }
@@ -193,9 +187,7 @@ export function createUnixServer<P extends object>(
 ): Listening {
   const method = "createUnixServer";
   const startServing = checkServerArgs(factory, opts, method);
-  const tls = checkTlsServer(opts.ssl, method);
-  const timeout = checkHandshakeTimeout(opts.sslHandshakeTimeout, tls !== null, method);
-  checkTlsPem(tls, method);
+  const { tls, timeout } = checkServerTlsArgs(opts, method);
   const target = sockOrPath<Deno.Listener>(path, opts.sock, method, "Listener");
   const listener = typeof target === "string" ? listenUnix(target, method) : target;
   const accept: AcceptHandler = async (conn, onLost, cutOff) => {
