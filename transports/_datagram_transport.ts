@@ -38,6 +38,8 @@ export interface UdpTransportInit {
  * asyncio's `_header_size`: empty datagrams weigh something too.
  */
 const HEADER_SIZE = 8;
+/** Datagrams up to this size are sent from one reused copy, not a fresh one each. */
+const SEND_SCRATCH_SIZE = 2048;
 /** Dequeued slots are compacted away once this many pile up at the front. */
 const QUEUE_COMPACT_AT = 1024;
 
@@ -71,6 +73,8 @@ export class UdpTransport extends DatagramTransport {
   #queue: QueuedDatagram[] = [];
   #queueHead = 0;
   #bufferSize = 0;
+  /** Holds the datagram in flight when it is small; made on the first such send. */
+  #sendScratch: Uint8Array | null = null;
 
   constructor(init: UdpTransportInit) {
     super(init.extra);
@@ -169,10 +173,9 @@ export class UdpTransport extends DatagramTransport {
     }
     if (this.#closing) return;
     // The send may start later, or copy later: copy now, the caller may reuse `data`.
-    const copy = new Uint8Array(bytes);
-    this.#bufferSize += copy.length + HEADER_SIZE;
-    if (this.#sending) this.#queue.push({ data: copy, host, port });
-    else this.#send(copy, host, port);
+    this.#bufferSize += bytes.length + HEADER_SIZE;
+    if (this.#sending) this.#queue.push({ data: new Uint8Array(bytes), host, port });
+    else this.#send(this.#sendCopy(bytes), host, port);
     this.#flow.maybePause(this.#bufferSize);
   }
 
@@ -193,6 +196,18 @@ export class UdpTransport extends DatagramTransport {
         `sendto: 'addr[0]' ${host} is an IPv6 address, but this endpoint is IPv4`,
       );
     }
+  }
+
+  /**
+   * A copy of a datagram about to be sent at once: a small one goes into the
+   * send scratch, which is free again when the send finishes, since only one
+   * send is in flight.
+   */
+  #sendCopy(bytes: Uint8Array): Uint8Array {
+    if (bytes.length > SEND_SCRATCH_SIZE) return new Uint8Array(bytes);
+    this.#sendScratch ??= new Uint8Array(SEND_SCRATCH_SIZE);
+    this.#sendScratch.set(bytes);
+    return this.#sendScratch.subarray(0, bytes.length);
   }
 
   #send(data: Uint8Array, host: string, port: number): void {

@@ -7,11 +7,17 @@ import type { DatagramSocket, DatagramSocketEvents } from "./_datagram_socket.ts
 
 /** The largest UDP payload: a receive into this never truncates. */
 const MAX_DATAGRAM = 65_535;
+/** Datagrams up to this size are copied out into a shared slab rather than each its own buffer. */
+const SLAB_DATAGRAM = 1024;
+/** The slab small datagrams are carved from; a datagram a protocol keeps pins at most this. */
+const SLAB_SIZE = 16 * 1024;
 
 /**
  * A {@linkcode DatagramSocket} over a `Deno.DatagramConn`. One receive buffer
- * is reused for every datagram, and each datagram is copied out of it into an
- * array of its exact size, which the receiver owns.
+ * is reused for every datagram, and each datagram is copied out of it into
+ * memory the receiver owns: a small one into the next free bytes of a slab
+ * (never handed out twice, as node's `Buffer` pool), a large one into an array
+ * of its own.
  */
 export class DenoDatagramSocket implements DatagramSocket {
   readonly ipv6: boolean;
@@ -29,6 +35,9 @@ export class DenoDatagramSocket implements DatagramSocket {
   #sending: Promise<void> = Promise.resolve();
   /** The last destination, reused while it does not change (a peer, an echo's client). */
   #to: Deno.NetAddr = { transport: "udp", hostname: "", port: 0 };
+  /** The slab small datagrams are being copied into, and how much of it is handed out. */
+  #slab = new Uint8Array(0);
+  #slabUsed = 0;
 
   constructor(conn: Deno.DatagramConn, refusedBroadcasts: ReadonlySet<string> | null) {
     this.#conn = conn;
@@ -81,6 +90,21 @@ export class DenoDatagramSocket implements DatagramSocket {
     this.#events!.sent(err instanceof Error ? err : new Error(String(err)));
   };
 
+  #copyOut(datagram: Uint8Array): Uint8Array {
+    const length = datagram.length;
+    if (length > SLAB_DATAGRAM) return datagram.slice();
+    if (this.#slabUsed + length > this.#slab.length) {
+      this.#slab = new Uint8Array(SLAB_SIZE);
+      this.#slabUsed = 0;
+    }
+    const start = this.#slabUsed;
+    // 8-byte aligned, so that a protocol may view its datagram as wider numbers.
+    this.#slabUsed = (start + length + 7) & ~7;
+    const copy = this.#slab.subarray(start, start + length);
+    copy.set(datagram);
+    return copy;
+  }
+
   async #receive(events: DatagramSocketEvents): Promise<void> {
     const conn = this.#conn;
     const buffer = new Uint8Array(MAX_DATAGRAM);
@@ -100,7 +124,7 @@ export class DenoDatagramSocket implements DatagramSocket {
       }
       if (this.#closed) return;
       const from = received[1] as Deno.NetAddr;
-      events.message(received[0].slice(), from.hostname, from.port);
+      events.message(this.#copyOut(received[0]), from.hostname, from.port);
     }
   }
 }
