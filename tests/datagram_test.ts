@@ -390,6 +390,20 @@ Deno.test("flow control: pauseWriting over high, resumeWriting at low, 8 bytes a
   await closeAll(sender);
 });
 
+Deno.test("a socket closed under the transport ends it: connectionLost(null) once", async () => {
+  const [transport, recorder] = await endpoint(() => new Recorder(), {
+    localAddr: ["127.0.0.1", 0],
+  });
+  const socket = transport.getExtraInfo<{ close(): void }>("socket");
+  socket.close();
+  assertEquals(await withTimeout(recorder.lost.promise, WAIT_MS, "connectionLost"), null);
+  assertEquals(transport.isClosing(), true);
+  transport.close();
+  transport.abort();
+  await delay(10);
+  assertEquals(recorder.events, ["connectionMade", "connectionLost"]);
+});
+
 Deno.test("send errors go to errorReceived and the endpoint stays open", async () => {
   const [server, receiver] = await endpoint(() => new Recorder(), {
     localAddr: ["127.0.0.1", 0],
