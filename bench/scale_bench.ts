@@ -299,7 +299,7 @@ if (import.meta.main) {
       single,
       rts,
       false,
-      2,
+      3,
     );
   }
 }
