@@ -110,7 +110,7 @@ export async function createDatagramEndpoint<P extends object>(
       port: bindPort,
       reuseAddress: reusePort,
     });
-    const refused = allowBroadcast || family === 6 ? null : broadcastAddresses();
+    const refused = allowBroadcast ? null : broadcastAddresses();
     const { hostname, port } = conn.addr as Deno.NetAddr;
     return openEndpoint(
       loop,
