@@ -191,6 +191,31 @@ Deno.test("10,000 datagrams of 0 to 8 KiB arrive intact and in order", async () 
   await closeAll(checker, echo);
 });
 
+Deno.test("received datagrams stay the protocol's: kept ones are intact after many more", async () => {
+  const count = 400;
+  const payload = (i: number) => new Uint8Array(1 + (i * 37) % 1500).fill(i & 0xff);
+  const [server, echo] = await endpoint(() => new Echo(), { localAddr: ["127.0.0.1", 0] });
+  const done = Promise.withResolvers<void>();
+  class Keeper extends Recorder {
+    readonly kept: Uint8Array[] = [];
+    override connectionMade(transport: DatagramTransport) {
+      super.connectionMade(transport);
+      transport.sendto(payload(0));
+    }
+    override datagramReceived(data: Uint8Array) {
+      this.kept.push(data);
+      if (this.kept.length < count) this.transport.sendto(payload(this.kept.length));
+      else done.resolve();
+    }
+  }
+  const [, keeper] = await endpoint(() => new Keeper(), {
+    remoteAddr: ["127.0.0.1", portOf(server)],
+  });
+  await withTimeout(done.promise, 30_000, `${count} echoes`);
+  for (let i = 0; i < count; i++) assertEquals(keeper.kept[i], payload(i), `datagram ${i}`);
+  await closeAll(keeper, echo);
+});
+
 Deno.test("a connected endpoint gets only its peer's datagrams and sends only there", async () => {
   const [peerTransport, peer] = await endpoint(() => new Recorder(), {
     localAddr: ["127.0.0.1", 0],
