@@ -9,7 +9,8 @@
  *   connections each echoed 100 bytes once (from a node:net client process);
  * - accept storm: the time to open those COUNT connections and echo once on each;
  * - bulk: 1 GiB from a blocking sender into per-chunk receive callbacks;
- * - UDP: 100-byte datagram ping-pong within one process.
+ * - UDP: 100-byte datagram ping-pong within one process (the library with
+ *   `--unstable-net`, on `Deno.listenDatagram`, and without, on `node:dgram`).
  *
  * Run: `deno task bench:scale [COUNT] [ROWS]` (COUNT default 10,000, needs `ulimit -n`
  * above it; ROWS a subset of `storm,bulk,udp,unix,tls`); `SCALE_PEERS=regex` picks peers.
@@ -280,8 +281,12 @@ if (import.meta.main) {
   if (ROWS.includes("udp")) {
     await row(
       "UDP ping-pong, 100-byte datagrams",
-      peer("library", run(child, "udp", "aio", String(ROUND_TRIPS))),
+      peer(
+        "library",
+        [deno, "run", "-A", "--unstable-net", child, "udp", "aio", String(ROUND_TRIPS)],
+      ),
       [
+        peer("library on node:dgram", run(child, "udp", "aio", String(ROUND_TRIPS))),
         peer("node:dgram (node)", [node, `${peers}udp_pingpong.mjs`, String(ROUND_TRIPS)]),
         peer("uvloop", [uvloopPython, `${peers}udp_pingpong.py`, String(ROUND_TRIPS), "uvloop"]),
         peer("asyncio", [python, `${peers}udp_pingpong.py`, String(ROUND_TRIPS)]),
@@ -294,7 +299,7 @@ if (import.meta.main) {
       single,
       rts,
       false,
-      2,
+      3,
     );
   }
 }

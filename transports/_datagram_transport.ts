@@ -1,17 +1,16 @@
 /**
  * The datagram transport, as asyncio's `_SelectorDatagramTransport`: one UDP
- * socket (`node:dgram`, stable in Deno), an ordered send queue under the
- * shared write flow control, and the receive path with its peer filter.
+ * socket (behind {@linkcode DatagramSocket}: `node:dgram`, or
+ * `Deno.listenDatagram` under `--unstable-net`), an ordered send queue under
+ * the shared write flow control, and the receive path with its peer filter.
  */
 
-import type { RemoteInfo, Socket } from "node:dgram";
 import { checkHost, checkPort } from "../_util/validate.ts";
 import { asBytes } from "../_util/bytes.ts";
-import { toError } from "../_util/error_values.ts";
 import { type FlowControlCallbacks, WriteFlowControl } from "./_flow_control.ts";
 import type { TransportLoop } from "../_util/report.ts";
 import { TransportLifecycle } from "./_lifecycle.ts";
-import { toDenoError } from "./_node_socket_channel.ts";
+import type { DatagramSocket, DatagramSocketEvents } from "./_datagram_socket.ts";
 import { DatagramTransport, type NetAddress } from "./transport.ts";
 
 /** The callbacks a datagram transport may call; a protocol may have any subset. */
@@ -25,7 +24,7 @@ export interface DatagramCallbacks extends FlowControlCallbacks {
 export interface UdpTransportInit {
   loop: TransportLoop;
   /** A bound socket; the transport owns it from now on. */
-  socket: Socket;
+  socket: DatagramSocket;
   protocol: DatagramCallbacks;
   /** The connected peer as resolved, or `null` for an unconnected endpoint. */
   peer: NetAddress | null;
@@ -39,6 +38,8 @@ export interface UdpTransportInit {
  * asyncio's `_header_size`: empty datagrams weigh something too.
  */
 const HEADER_SIZE = 8;
+/** Datagrams up to this size are sent from one reused copy, not a fresh one each. */
+const SEND_SCRATCH_SIZE = 2048;
 /** Dequeued slots are compacted away once this many pile up at the front. */
 const QUEUE_COMPACT_AT = 1024;
 
@@ -49,14 +50,14 @@ interface QueuedDatagram {
 }
 
 /**
- * A {@linkcode DatagramTransport} over a `node:dgram` socket. Deno runs
- * concurrent sends of one socket in no particular order, so exactly one send
- * is in flight at a time and the rest wait in the queue: datagrams leave in
- * `sendto` order.
+ * A {@linkcode DatagramTransport} over a {@linkcode DatagramSocket}. Deno's
+ * `node:dgram` runs concurrent sends of one socket in no particular order, so
+ * exactly one send is in flight at a time and the rest wait in the queue:
+ * datagrams leave in `sendto` order.
  */
 export class UdpTransport extends DatagramTransport {
   readonly #life: TransportLifecycle<DatagramCallbacks>;
-  readonly #socket: Socket;
+  readonly #socket: DatagramSocket;
   readonly #flow: WriteFlowControl;
   readonly #ipv6: boolean;
   readonly #peer: NetAddress | null;
@@ -72,6 +73,8 @@ export class UdpTransport extends DatagramTransport {
   #queue: QueuedDatagram[] = [];
   #queueHead = 0;
   #bufferSize = 0;
+  /** Holds the datagram in flight when it is small; made on the first such send. */
+  #sendScratch: Uint8Array | null = null;
 
   constructor(init: UdpTransportInit) {
     super(init.extra);
@@ -84,22 +87,26 @@ export class UdpTransport extends DatagramTransport {
     this.#socket = init.socket;
     this.#peer = init.peer;
     this.#peerAsGiven = init.peerAsGiven ?? null;
-    this.#ipv6 = init.socket.address().family === "IPv6";
+    this.#ipv6 = init.socket.ipv6;
     this.#flow = new WriteFlowControl(this.#life);
+    // Nothing is delivered before start(): a socket reports only from later tasks.
+    const events: DatagramSocketEvents = {
+      message: this.#onMessage,
+      sent: this.#onSent,
+      error: this.#onError,
+      closed: this.#onClose,
+    };
+    this.#socket.start(events);
   }
 
   /**
-   * Calls `connectionMade`, then starts delivering datagrams. If
+   * Calls `connectionMade`; datagrams are delivered from then on. If
    * `connectionMade` throws, the transport is torn down as for any failed
    * callback and the error is returned.
    */
   start(): Error | null {
     const failure = this.#life.connectionMade();
     if (failure !== null) return failure;
-    const socket = this.#socket;
-    socket.on("error", this.#onError);
-    socket.once("close", this.#onClose);
-    if (!this.#closing) socket.on("message", this.#onMessage);
     return null;
   }
 
@@ -165,11 +172,10 @@ export class UdpTransport extends DatagramTransport {
       else this.#checkFamily(host);
     }
     if (this.#closing) return;
-    // Node resolves the address before it copies the bytes: copy now, the caller may reuse `data`.
-    const copy = new Uint8Array(bytes);
-    this.#bufferSize += copy.length + HEADER_SIZE;
-    if (this.#sending) this.#queue.push({ data: copy, host, port });
-    else this.#send(copy, host, port);
+    // The send may start later, or copy later: copy now, the caller may reuse `data`.
+    this.#bufferSize += bytes.length + HEADER_SIZE;
+    if (this.#sending) this.#queue.push({ data: new Uint8Array(bytes), host, port });
+    else this.#send(this.#sendCopy(bytes), host, port);
     this.#flow.maybePause(this.#bufferSize);
   }
 
@@ -192,15 +198,22 @@ export class UdpTransport extends DatagramTransport {
     }
   }
 
+  /**
+   * A copy of a datagram about to be sent at once: a small one goes into the
+   * send scratch, which is free again when the send finishes, since only one
+   * send is in flight.
+   */
+  #sendCopy(bytes: Uint8Array): Uint8Array {
+    if (bytes.length > SEND_SCRATCH_SIZE) return new Uint8Array(bytes);
+    this.#sendScratch ??= new Uint8Array(SEND_SCRATCH_SIZE);
+    this.#sendScratch.set(bytes);
+    return this.#sendScratch.subarray(0, bytes.length);
+  }
+
   #send(data: Uint8Array, host: string, port: number): void {
     this.#sending = true;
     this.#inFlightSize = data.length + HEADER_SIZE;
-    try {
-      if (this.#peer !== null) this.#socket.send(data, this.#onSent);
-      else this.#socket.send(data, port, host, this.#onSent);
-    } catch (err) {
-      this.#onSent(toError(err));
-    }
+    this.#socket.send(data, host, port);
   }
 
   /**
@@ -237,20 +250,13 @@ export class UdpTransport extends DatagramTransport {
   // Receiving
 
   /**
-   * Deno receives each datagram into a fresh 64 KiB buffer: a small datagram
-   * is copied out so that a protocol keeping it does not keep the whole
-   * buffer alive. A connected endpoint drops other senders' datagrams here,
-   * since Deno's `connect()` does not filter them in the kernel.
+   * A connected endpoint drops other senders' datagrams here, since no Deno
+   * primitive connects a socket in the kernel.
    */
-  readonly #onMessage = (message: Uint8Array, from: RemoteInfo): void => {
+  readonly #onMessage = (data: Uint8Array, host: string, port: number): void => {
     if (this.#closing) return;
-    const host = from.address;
-    const port = from.port;
     const peer = this.#peer;
     if (peer !== null && (port !== peer[1] || host !== peer[0])) return;
-    const data = message.length * 2 < message.buffer.byteLength
-      ? new Uint8Array(message)
-      : new Uint8Array(message.buffer, message.byteOffset, message.length);
     try {
       this.#life.protocol.datagramReceived?.(data, [host, port]);
     } catch (err) {
@@ -271,7 +277,7 @@ export class UdpTransport extends DatagramTransport {
   /** A send or receive failed: the protocol hears of it and the endpoint stays open. */
   #reportError(err: Error): void {
     try {
-      this.#life.protocol.errorReceived?.(toDenoError(err));
+      this.#life.protocol.errorReceived?.(err);
     } catch (exc) {
       this.#life.fatalError(exc, "Fatal error: protocol.errorReceived() call failed.");
     }
@@ -289,17 +295,6 @@ export class UdpTransport extends DatagramTransport {
     this.#queue = [];
     this.#queueHead = 0;
     this.#bufferSize = 0;
-    this.#life.connectionLost(exc, this.#socketClosed ? undefined : this.#closeSocket());
-  }
-
-  #closeSocket(): Promise<void> {
-    return new Promise((resolve) => {
-      try {
-        this.#socket.close(resolve);
-      } catch {
-        // Closed by someone else a moment ago: its "close" event is still to come.
-        this.#socket.once("close", resolve);
-      }
-    });
+    this.#life.connectionLost(exc, this.#socketClosed ? undefined : this.#socket.close());
   }
 }

@@ -1,6 +1,6 @@
 /**
- * UDP: `createDatagramEndpoint`, on `node:dgram`, which is stable in Deno
- * (`Deno.listenDatagram` still needs `--unstable-net`).
+ * UDP: `createDatagramEndpoint`, on `Deno.listenDatagram` when Deno runs with
+ * `--unstable-net` (the fastest), else on `node:dgram`, which is stable.
  */
 
 import { createSocket, Socket } from "node:dgram";
@@ -13,11 +13,16 @@ import {
   checkFactory,
   checkNetAddress,
   checkOptions,
+  hasUnstableNet,
   optionalBoolean,
 } from "../../_util/validate.ts";
+import { broadcastAddresses } from "./_broadcast_addresses.ts";
 import { sourceAddressFor } from "./_source_address.ts";
 import { toDenoError } from "../../transports/_node_socket_channel.ts";
 import { type DatagramCallbacks, UdpTransport } from "../../transports/_datagram_transport.ts";
+import type { DatagramSocket } from "../../transports/_datagram_socket.ts";
+import { DenoDatagramSocket } from "../../transports/_deno_datagram_socket.ts";
+import { NodeDatagramSocket } from "../../transports/_node_datagram_socket.ts";
 import type { DatagramTransport, NetAddress } from "../../transports/transport.ts";
 
 /**
@@ -133,6 +138,29 @@ export async function createDatagramEndpoint<P extends object>(
   const bindPort = local?.[1] ?? 0;
   checkNetPermission(bindHost, bindPort);
 
+  if (hasUnstableNet()) {
+    // Deno.listenDatagram has no connect(): the transport filters the peer's datagrams itself.
+    const conn = Deno.listenDatagram({
+      transport: "udp",
+      hostname: bindHost,
+      port: bindPort,
+      reuseAddress: reusePort,
+    });
+    const refused = allowBroadcast ? null : broadcastAddresses();
+    const { hostname, port } = conn.addr as Deno.NetAddr;
+    return openEndpoint(
+      loop,
+      factory,
+      new DenoDatagramSocket(conn, refused),
+      {
+        socket: conn,
+        sockname: [hostname, port],
+      },
+      peer,
+      remote,
+    );
+  }
+
   const socket = createSocket({ type: family === 6 ? "udp6" : "udp4", reuseAddr: reusePort });
   try {
     await settle(socket, "listening", () => socket.bind(bindPort, bindHost));
@@ -142,7 +170,7 @@ export async function createDatagramEndpoint<P extends object>(
     await closeSocket(socket);
     throw err;
   }
-  return openEndpoint(loop, factory, socket, peer, remote);
+  return openNodeEndpoint(loop, factory, socket, peer, remote);
 }
 
 async function wrapSocket<P extends object>(
@@ -171,13 +199,35 @@ async function wrapSocket<P extends object>(
   } catch {
     // Not connected: an endpoint for any peer.
   }
-  return await openEndpoint(loop, factory, socket, peer, null);
+  return await openNodeEndpoint(loop, factory, socket, peer, null);
+}
+
+function openNodeEndpoint<P extends object>(
+  loop: TransportLoop,
+  factory: ProtocolFactory<P>,
+  socket: Socket,
+  peer: NetAddress | null,
+  peerAsGiven: NetAddress | null,
+): Promise<[DatagramTransport, P]> {
+  const { address, port } = socket.address();
+  return openEndpoint(
+    loop,
+    factory,
+    new NodeDatagramSocket(socket, peer !== null),
+    {
+      socket,
+      sockname: [address, port],
+    },
+    peer,
+    peerAsGiven,
+  );
 }
 
 async function openEndpoint<P extends object>(
   loop: TransportLoop,
   factory: ProtocolFactory<P>,
-  socket: Socket,
+  socket: DatagramSocket,
+  extra: Record<string, unknown>,
   peer: NetAddress | null,
   peerAsGiven: NetAddress | null,
 ): Promise<[DatagramTransport, P]> {
@@ -185,11 +235,9 @@ async function openEndpoint<P extends object>(
   try {
     protocol = makeProtocol(factory, METHOD);
   } catch (err) {
-    await closeSocket(socket);
+    await socket.close();
     throw err;
   }
-  const { address, port } = socket.address();
-  const extra: Record<string, unknown> = { socket, sockname: [address, port] };
   if (peer !== null) extra.peername = [...peer];
   const transport = new UdpTransport({
     loop,
