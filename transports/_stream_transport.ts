@@ -10,6 +10,11 @@ import { asBytes } from "../_util/bytes.ts";
 import { type FlowControlCallbacks, WriteFlowControl } from "./_flow_control.ts";
 import type { TransportLoop } from "../_util/report.ts";
 import { TransportLifecycle } from "./_lifecycle.ts";
+import {
+  giveBackWriteBuffer,
+  MAX_POOLED_WRITE_BUFFER,
+  takeWriteBuffer,
+} from "./_write_buffer_pool.ts";
 import { ReadPipeTransport, WritePipeTransport } from "./_pipe_transports.ts";
 import { type ReadTransport, Transport, type WriteTransport } from "./transport.ts";
 
@@ -484,13 +489,10 @@ export class StreamTransport extends Transport {
           return;
         }
       }
-      const grown = new Uint8Array(
-        Math.max(
-          this.#fillLength + bytes.length,
-          Math.min(2 * this.#fill.length, MAX_RETAINED_WRITE_BUFFER),
-        ),
-      );
+      const size = Math.max(length, Math.min(2 * this.#fill.length, MAX_RETAINED_WRITE_BUFFER));
+      const grown = size <= MAX_POOLED_WRITE_BUFFER ? takeWriteBuffer(size) : new Uint8Array(size);
       grown.set(this.#fill.subarray(0, this.#fillLength));
+      giveBackWriteBuffer(this.#fill);
       this.#fill = grown;
     }
     this.#fill.set(bytes, this.#fillLength);
@@ -530,8 +532,7 @@ export class StreamTransport extends Transport {
         }
         if (full !== null && full.length <= MAX_RETAINED_WRITE_BUFFER) this.#spare = full;
       }
-      this.#fill = EMPTY;
-      this.#spare = null;
+      this.#releaseWriteBuffers();
     } catch (err) {
       if (!this.#life.lost) this.#life.fatalError(err, "Fatal write error on stream transport");
       return;
@@ -587,11 +588,21 @@ export class StreamTransport extends Transport {
     const held = this.#held;
     this.#held = null;
     this.#queued = [];
-    this.#fill = EMPTY;
-    this.#spare = null;
+    this.#releaseWriteBuffers();
     this.#onLost?.(this, null);
     const unread = held === null ? EMPTY : copyRead(held);
     return { channel: this.#channel, unread, pendingRead };
+  }
+
+  /**
+   * Gives the write buffers back to the pool once nothing in them is to be
+   * sent (the array a write in flight reads from is neither of them).
+   */
+  #releaseWriteBuffers(): void {
+    giveBackWriteBuffer(this.#fill);
+    giveBackWriteBuffer(this.#spare);
+    this.#fill = EMPTY;
+    this.#spare = null;
   }
 
   // Teardown
@@ -606,8 +617,7 @@ export class StreamTransport extends Transport {
     this.#closing = true;
     this.#held = null;
     this.#queued = [];
-    this.#fill = EMPTY;
-    this.#spare = null;
+    this.#releaseWriteBuffers();
     this.#fillLength = 0;
     this.#bufferSize = 0;
     const released = this.#channel.close();
