@@ -8,12 +8,17 @@
 
 /** The smallest pooled buffer, as a power of two (256 B). */
 const MIN_SHIFT = 8;
-/** The largest pooled buffer, as a power of two (16 KiB): larger writes are not pooled. */
-const MAX_SHIFT = 14;
+/**
+ * The largest pooled buffer, as a power of two (64 KiB, what `sendfile` writes
+ * at a time and twice the default high-water mark): larger writes are not pooled.
+ */
+const MAX_SHIFT = 16;
 /** The largest size a pooled buffer has. */
 export const MAX_POOLED_WRITE_BUFFER = 1 << MAX_SHIFT;
-/** The most buffers kept of each size: at most 2 MiB for the whole process. */
-const MAX_POOLED = 64;
+/** The most buffers kept of one size: 64, and at most 512 KiB of them (2.5 MiB in all). */
+function maxPooled(shift: number): number {
+  return Math.min(64, (512 * 1024) >> shift);
+}
 const pools: Uint8Array[][] = Array.from({ length: MAX_SHIFT + 1 }, () => []);
 
 /** The size class of `length`: the smallest pooled size that holds it. */
@@ -35,5 +40,5 @@ export function giveBackWriteBuffer(buffer: Uint8Array | null): void {
   if (buffer === null || buffer.length === 0 || buffer.length > MAX_POOLED_WRITE_BUFFER) return;
   const shift = shiftFor(buffer.length);
   const pool = pools[shift];
-  if (buffer.length === 1 << shift && pool.length < MAX_POOLED) pool.push(buffer);
+  if (buffer.length === 1 << shift && pool.length < maxPooled(shift)) pool.push(buffer);
 }
