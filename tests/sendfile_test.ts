@@ -116,8 +116,11 @@ class PatternChecker {
   }
 }
 
-Deno.test("sendfile: a slow peer pauses it (flow control), and nothing is lost", async () => {
-  // 66 MiB: well past what loopback's socket buffers (tcp_wmem + tcp_rmem) swallow at once.
+/**
+ * A server whose protocol checks the byte pattern, and a client connected to
+ * it with `client`; resolves once the server's side is accepted, paused.
+ */
+async function pausedPatternPeer(client: RecordingProtocol) {
   const peers: PatternChecker[] = [];
   const server = await loop.createServer(
     () => {
@@ -128,14 +131,22 @@ Deno.test("sendfile: a slow peer pauses it (flow control), and nothing is lost",
     "127.0.0.1",
     0,
   );
+  const [transport] = await loop.createConnection(
+    () => client,
+    "127.0.0.1",
+    (server.sockets[0].addr as Deno.NetAddr).port,
+  );
+  await until(() => peers[0]?.transport != null, "accept");
+  const peer = peers[0];
+  peer.transport!.pauseReading();
+  return { server, transport, peer, peerTransport: peer.transport! };
+}
+
+Deno.test("sendfile: a slow peer pauses it (flow control), and nothing is lost", async () => {
+  // 66 MiB: well past what loopback's socket buffers (tcp_wmem + tcp_rmem) swallow at once.
+  const client = new RecordingProtocol();
+  const { server, transport, peer, peerTransport } = await pausedPatternPeer(client);
   await withPatternFile(66, async (file, size) => {
-    const [transport, client] = await loop.createConnection(
-      () => new RecordingProtocol(),
-      "127.0.0.1",
-      (server.sockets[0].addr as Deno.NetAddr).port,
-    );
-    await until(() => peers[0]?.transport != null, "accept");
-    peers[0].transport!.pauseReading();
     let done = false;
     const sending = loop.sendfile(transport, file).finally(() => done = true);
     const [, high] = transport.getWriteBufferLimits();
@@ -143,38 +154,23 @@ Deno.test("sendfile: a slow peer pauses it (flow control), and nothing is lost",
     await until(() => transport.getWriteBufferSize() > high, "the write buffer to back up");
     assertEquals(done, false, "sendfile waits while the peer reads nothing");
     assert(transport.getWriteBufferSize() <= high + 64 * 1024, "the buffer stays bounded");
-    peers[0].transport!.resumeReading();
+    peerTransport.resumeReading();
     assertEquals(await withTimeout(sending, WAIT_MS, "sendfile"), size);
     assertEquals(transport.getWriteBufferSize(), 0, "every byte was handed to the OS");
     assertEquals(client.names(), ["connectionMade"], "the user's protocol saw no flow control");
     transport.close();
     await withTimeout(client.lost, WAIT_MS, "connectionLost");
-    await withTimeout(peers[0].lost.promise, WAIT_MS, "the server's connectionLost");
-    assertEquals(peers[0].mismatchAt, -1, "bytes arrive in order");
-    assertEquals(peers[0].count, size);
+    await withTimeout(peer.lost.promise, WAIT_MS, "the server's connectionLost");
+    assertEquals(peer.mismatchAt, -1, "bytes arrive in order");
+    assertEquals(peer.count, size);
   });
   await shutdown(server);
 });
 
 Deno.test("sendfile: write, writelines and writeEof throw while it runs; no byte lands inside the file", async () => {
-  const peers: PatternChecker[] = [];
-  const server = await loop.createServer(
-    () => {
-      const peer = new PatternChecker();
-      peers.push(peer);
-      return peer;
-    },
-    "127.0.0.1",
-    0,
-  );
+  const client = new RecordingProtocol();
+  const { server, transport, peer, peerTransport } = await pausedPatternPeer(client);
   await withPatternFile(40, async (file, size) => {
-    const [transport, client] = await loop.createConnection(
-      () => new RecordingProtocol(),
-      "127.0.0.1",
-      (server.sockets[0].addr as Deno.NetAddr).port,
-    );
-    await until(() => peers[0]?.transport != null, "accept");
-    peers[0].transport!.pauseReading();
     const tryAll = () => {
       assertThrows(() => transport.write(new Uint8Array([1])), InvalidStateError, "sendfile");
       assertThrows(() => transport.writelines([new Uint8Array([1])]), InvalidStateError);
@@ -185,14 +181,14 @@ Deno.test("sendfile: write, writelines and writeEof throw while it runs; no byte
     await assertRejects(() => loop.sendfile(transport, file), InvalidStateError);
     await until(() => transport.getWriteBufferSize() > 0, "sendfile to back up");
     tryAll();
-    peers[0].transport!.resumeReading();
+    peerTransport.resumeReading();
     assertEquals(await withTimeout(sending, WAIT_MS, "sendfile"), size);
     // The pattern goes on after the file: any byte put inside it would break the pattern.
     transport.write(pattern(4, size % 251));
     transport.writeEof();
-    await withTimeout(peers[0].lost.promise, WAIT_MS, "the server's connectionLost");
-    assertEquals(peers[0].mismatchAt, -1, "only the file's bytes, then the tail");
-    assertEquals(peers[0].count, size + 4);
+    await withTimeout(peer.lost.promise, WAIT_MS, "the server's connectionLost");
+    assertEquals(peer.mismatchAt, -1, "only the file's bytes, then the tail");
+    assertEquals(peer.count, size + 4);
     transport.close();
     await withTimeout(client.lost, WAIT_MS, "connectionLost");
   });
@@ -200,28 +196,13 @@ Deno.test("sendfile: write, writelines and writeEof throw while it runs; no byte
 });
 
 Deno.test("sendfile: data the peer sends meanwhile reaches the protocol after it returns", async () => {
-  const peers: PatternChecker[] = [];
-  const server = await loop.createServer(
-    () => {
-      const peer = new PatternChecker();
-      peers.push(peer);
-      return peer;
-    },
-    "127.0.0.1",
-    0,
+  const order: string[] = [];
+  const client = new RecordingProtocol();
+  client.dataReceived = (data) => order.push(`data ${new TextDecoder().decode(data)}`);
+  const { server, transport, peer: checker, peerTransport: peer } = await pausedPatternPeer(
+    client,
   );
   await withPatternFile(40, async (file, size) => {
-    const order: string[] = [];
-    const client = new RecordingProtocol();
-    client.dataReceived = (data) => order.push(`data ${new TextDecoder().decode(data)}`);
-    const [transport] = await loop.createConnection(
-      () => client,
-      "127.0.0.1",
-      (server.sockets[0].addr as Deno.NetAddr).port,
-    );
-    await until(() => peers[0]?.transport != null, "accept");
-    const peer = peers[0].transport as Transport;
-    peer.pauseReading();
     const sending = loop.sendfile(transport, file);
     peer.write(new TextEncoder().encode("ping"));
     await until(() => peer.getWriteBufferSize() === 0, "the ping to leave");
@@ -235,8 +216,8 @@ Deno.test("sendfile: data the peer sends meanwhile reaches the protocol after it
     await until(() => order.length === 2, "the ping");
     assertEquals(order, ["returned", "data ping"]);
     transport.close();
-    await withTimeout(peers[0].lost.promise, WAIT_MS, "the server's connectionLost");
-    assertEquals(peers[0].count, size);
+    await withTimeout(checker.lost.promise, WAIT_MS, "the server's connectionLost");
+    assertEquals(checker.count, size);
   });
   await shutdown(server);
 });
