@@ -123,18 +123,32 @@ function assertClosedByServer(ends: string[]): void {
   assert(ends.every((end) => end === "eof" || end === "ConnectionReset"), String(ends));
 }
 
+/** The stalled clients were closed by the server at its handshake timeout, not before or later. */
+function assertCutAtTimeout(
+  { ends, slowestMs, fastestMs }: { ends: string[]; slowestMs: number; fastestMs: number },
+): void {
+  assertClosedByServer(ends);
+  assert(fastestMs >= 400, `kept until the timeout, not before (${fastestMs.toFixed(0)} ms)`);
+  assert(slowestMs < CUT_OFF_MS, `every client cut off in time (${slowestMs.toFixed(0)} ms)`);
+}
+
+/**
+ * After an attack: the server's fds come back to `baseline`, it still serves a
+ * well-behaved client, and it closes with nothing left open.
+ */
+async function assertRecovers(server: Server, baseline: number): Promise<void> {
+  await until(() => openFds() <= baseline, `open fds back to ${baseline}`);
+  await wellBehavedClient(server);
+  server.close();
+  await withTimeout(server.waitClosed(), WAIT_MS, "waitClosed");
+}
+
 Deno.test("TLS attack: 20 clients that never say hello are cut off within ~2 s, fds back, nothing reported", async () => {
   await recordingErrors(async (errors: ExceptionContext[]) => {
     const server = await tlsServer();
     const baseline = openFds();
-    const { ends, slowestMs, fastestMs } = await stalledClients(server, 20, new Uint8Array(0));
-    assertClosedByServer(ends);
-    assert(fastestMs >= 400, `kept until the timeout, not before (${fastestMs.toFixed(0)} ms)`);
-    assert(slowestMs < CUT_OFF_MS, `every client cut off in time (${slowestMs.toFixed(0)} ms)`);
-    await until(() => openFds() <= baseline, `open fds back to ${baseline}`);
-    await wellBehavedClient(server);
-    server.close();
-    await withTimeout(server.waitClosed(), WAIT_MS, "waitClosed");
+    assertCutAtTimeout(await stalledClients(server, 20, new Uint8Array(0)));
+    await assertRecovers(server, baseline);
     assertEquals(errors, [], "stalled handshakes are not reported");
   });
 });
@@ -145,14 +159,8 @@ Deno.test("TLS attack: half a ClientHello then a stall is cut off at the timeout
     const server = await tlsServer();
     const baseline = openFds();
     const half = hello.subarray(0, hello.length >> 1);
-    const { ends, slowestMs, fastestMs } = await stalledClients(server, 5, half);
-    assertClosedByServer(ends);
-    assert(fastestMs >= 400, `kept until the timeout, not before (${fastestMs.toFixed(0)} ms)`);
-    assert(slowestMs < CUT_OFF_MS, `every client cut off in time (${slowestMs.toFixed(0)} ms)`);
-    await until(() => openFds() <= baseline, `open fds back to ${baseline}`);
-    await wellBehavedClient(server);
-    server.close();
-    await withTimeout(server.waitClosed(), WAIT_MS, "waitClosed");
+    assertCutAtTimeout(await stalledClients(server, 5, half));
+    await assertRecovers(server, baseline);
     assertEquals(errors, [], "stalled handshakes are not reported");
   });
 });
@@ -168,10 +176,7 @@ Deno.test("TLS attack: garbage instead of a ClientHello is cut off at once, noth
     const random = crypto.getRandomValues(new Uint8Array(300));
     random[0] = 0x80; // not a TLS record type
     assertClosedByServer((await stalledClients(server, 5, random)).ends);
-    await until(() => openFds() <= baseline, `open fds back to ${baseline}`);
-    await wellBehavedClient(server);
-    server.close();
-    await withTimeout(server.waitClosed(), WAIT_MS, "waitClosed");
+    await assertRecovers(server, baseline);
     assertEquals(errors, [], "garbage handshakes are not reported");
   });
 });
@@ -194,10 +199,7 @@ Deno.test("TLS attack: a client that resets mid-handshake is released at once, n
     await wellBehavedClient(server);
     // Reset every one (an RST, not a FIN).
     for (const socket of sockets) socket.resetAndDestroy();
-    await until(() => openFds() <= baseline, `open fds back to ${baseline}`);
-    await wellBehavedClient(server);
-    server.close();
-    await withTimeout(server.waitClosed(), WAIT_MS, "waitClosed");
+    await assertRecovers(server, baseline);
     assertEquals(errors, [], "reset handshakes are not reported");
   });
 });
