@@ -7,8 +7,9 @@
  */
 export function asBytes(data: unknown, where: string): Uint8Array {
   if (ArrayBuffer.isView(data)) {
-    // A detached view reads as empty: sending nothing would hide the caller's bug.
-    if ((data.buffer as ArrayBuffer).detached === true) {
+    // A detached view reads as empty: sending nothing would hide the caller's bug. Only an
+    // empty view is looked at, since `.buffer` makes V8 move a small array off its heap.
+    if (data.byteLength === 0 && (data.buffer as ArrayBuffer).detached === true) {
       throw new TypeError(`${where} is a view of a detached ArrayBuffer`);
     }
     if (data instanceof Uint8Array) return data;
