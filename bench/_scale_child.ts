@@ -1,9 +1,11 @@
 /**
  * The Deno programs `bench/scale_bench.ts` runs in their own processes:
  *
- * - `echo aio|aio-unix|aio-tls|raw|aio-node`: an echo server (the library over
- *   TCP, Unix, TLS; a raw `Deno.listen` loop; the library over `node:net`
- *   accepts); prints its port (a path for Unix), serves until stdin closes.
+ * - `echo aio|aio-unix|aio-tls|raw|aio-node|aio-native|raw-native`: an echo
+ *   server (the library over TCP, Unix, TLS; a raw `Deno.listen` loop; the
+ *   library over `node:net` accepts; the library over the runtime's native TCP
+ *   handles, and those handles bare, see `_native_prototype.ts`); prints its
+ *   port (a path for Unix), serves until stdin closes.
  * - `bulk aio|raw PORT`: receives until EOF from PORT; prints bytes/s.
  * - `udp aio|raw ROUNDTRIPS`: 100-byte datagram ping-pong in this process;
  *   prints round trips/s (`raw` is `Deno.listenDatagram` with reused buffers,
@@ -15,6 +17,7 @@ import { getRunningLoop, type NetAddress } from "../mod.ts";
 import { openStream } from "../loop/endpoints/_open_stream.ts";
 import { NodeSocketChannel } from "../transports/_node_socket_channel.ts";
 import { CountingProtocol, EchoProtocol, MESSAGE } from "./_stream_bench.ts";
+import { listenNative, nativeTcp, rawNativeEcho } from "./_native_prototype.ts";
 
 /** The raw echo server's read buffer, per connection. */
 const RAW_READ_BUFFER = Number(Deno.env.get("RAW_READ_BUFFER") ?? 16 * 1024);
@@ -54,10 +57,28 @@ async function echoOverNodeNet(): Promise<void> {
   Deno.exit(0);
 }
 
+/** The prototype: the library's stream transport on the runtime's native TCP handles. */
+async function echoOverNativeHandles(bare: boolean): Promise<void> {
+  if (nativeTcp === null) throw new Error("this runtime has no native TCP handles to use");
+  const server = bare ? rawNativeEcho(nativeTcp, "127.0.0.1") : listenNative(
+    nativeTcp,
+    "127.0.0.1",
+    0,
+    (conn, extra) => openStream(loop, () => new EchoProtocol(), "createServer", conn, extra),
+  );
+  console.log(server.port);
+  await stdinClosed();
+  server.close();
+  Deno.exit(0);
+}
+
 const fixtures = new URL("../tests/fixtures/", import.meta.url);
 
 async function echo(kind: string): Promise<void> {
   if (kind === "aio-node") return echoOverNodeNet();
+  if (kind === "aio-native" || kind === "raw-native") {
+    return echoOverNativeHandles(kind === "raw-native");
+  }
   if (kind.startsWith("aio")) {
     const factory = () => new EchoProtocol();
     const server = kind === "aio-unix"

@@ -1,9 +1,11 @@
 /**
  * Scale and throughput against what a user would pick instead, in one run:
  * node:net under Node, CPython asyncio and uvloop (with whichever `python3`
- * has uvloop; skipped, with a note, if none), node:net under Deno, and raw
- * Deno. Every program runs in its own process (see `bench/peers/` and
- * `bench/_scale_child.ts`); a missing peer is skipped and said so.
+ * has uvloop; skipped, with a note, if none), node:net under Deno, raw Deno,
+ * and Deno's native TCP handles bare and with the library's transport on them
+ * (a prototype, `_native_prototype.ts`). Every program runs in its own
+ * process (see `bench/peers/` and `bench/_scale_child.ts`); a missing peer is
+ * skipped and said so.
  *
  * - idle memory: the server's VmRSS growth per connection after COUNT
  *   connections each echoed 100 bytes once (from a node:net client process);
@@ -220,6 +222,8 @@ if (import.meta.main) {
     peer("node:net (deno)", run(`${peers}echo_server.mjs`)),
     peer("raw Deno.listen", run(child, "echo", "raw")),
     peer("prototype: library over node:net", run(child, "echo", "aio-node")),
+    peer("native handles (deno)", run(child, "echo", "raw-native")),
+    peer("prototype: library on them", run(child, "echo", "aio-native")),
   ];
   const storms = new Map<string, StormResult>();
   const stormRow = async (field: keyof StormResult, title: string, fmt: (v: number) => string) => {
