@@ -57,6 +57,8 @@ const READ_BYTES_OR_ERROR = 0;
 const LAST_WRITE_WAS_ASYNC = 3;
 const UV_EOF = -4095;
 const UV_EPIPE = -32;
+/** A half-close after the peer left: nothing is left to close. */
+const UV_ENOTCONN = -107;
 /** Linux's initial send buffer (`tcp_wmem`'s default): the most a first write sends. */
 const FRESH_SEND_BUFFER = 16 * 1024;
 /** The array a read gets once the handle reads only into given arrays (asyncio's `max_size`). */
@@ -290,13 +292,13 @@ export class NativeConn implements ByteChannel {
    * Sends `p`, at once when the kernel takes all of it.
    *
    * @param p The bytes; kept until the promise settles.
-   * @returns `p.length`.
+   * @returns How many were sent: all of `p`, or a first write's first 16 KiB.
    */
   write(p: Uint8Array): Promise<number> {
     if (this.#closed !== null) return Promise.reject(closedError());
     // A connection's first write, if queued, was queued whole (the new socket
     // was not polled yet): small enough for the kernel to take at once, it
-    // can be sent again if the handle fails it (see `received`).
+    // can be sent again if the handle fails it (see `#receivedData`).
     const first = !this.#wrote;
     this.#wrote = true;
     const out = first && p.length > FRESH_SEND_BUFFER ? p.subarray(0, FRESH_SEND_BUFFER) : p;
@@ -325,7 +327,7 @@ export class NativeConn implements ByteChannel {
     return new Promise((resolve, reject) => {
       const status = this.#handle.shutdown({
         oncomplete: (done) =>
-          done < 0 && done !== -107
+          done < 0 && done !== UV_ENOTCONN
             ? reject(nativeError(this.#native, done, "shutdown"))
             : resolve(),
       });
@@ -370,12 +372,7 @@ export function listenNative(
   port: number,
   onConnection: (conn: NativeConn, extra: Record<string, unknown>) => void,
 ): NativeServer {
-  const server = new native.TCP(native.SERVER);
-  const status = server.bind(hostname, port);
-  if (status < 0 || server.listen(1024) < 0) {
-    server.close();
-    throw nativeError(native, status, `listen on ${hostname}:${port}`);
-  }
+  const server = listenHandle(native, hostname, port);
   server.onconnection = (result, client) => {
     if (result < 0 || client === undefined) return;
     client.setNoDelay(true);
@@ -386,14 +383,30 @@ export function listenNative(
       peername: [remote.hostname, remote.port],
     });
   };
+  return started(native, server);
+}
+
+/** A server handle bound to `hostname:port` and listening. */
+function listenHandle(native: NativeTcp, hostname: string, port: number): TcpHandle {
+  const server = new native.TCP(native.SERVER);
+  let status = server.bind(hostname, port);
+  if (status >= 0) status = server.listen(1024);
+  if (status < 0) {
+    server.close();
+    throw nativeError(native, status, `listen on ${hostname}:${port}`);
+  }
+  return server;
+}
+
+/** Hands `server`'s connections to its `onconnection`, which must be set. */
+function started(native: NativeTcp, server: TcpHandle): NativeServer {
   native.setupListenWrap(server);
   return { port: handleAddr(server, "getsockname").port, close: () => server.close() };
 }
 
 /** The floor: an echo server on the bare handles, each read written straight back. */
 export function rawNativeEcho(native: NativeTcp, hostname: string): NativeServer {
-  const server = new native.TCP(native.SERVER);
-  server.bind(hostname, 0);
+  const server = listenHandle(native, hostname, 0);
   server.onconnection = (result, client) => {
     if (result < 0 || client === undefined) return;
     client.setNoDelay(true);
@@ -405,7 +418,5 @@ export function rawNativeEcho(native: NativeTcp, hostname: string): NativeServer
     };
     client.readStart();
   };
-  native.setupListenWrap(server);
-  server.listen(1024);
-  return { port: handleAddr(server, "getsockname").port, close: () => server.close() };
+  return started(native, server);
 }
