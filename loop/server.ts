@@ -45,6 +45,16 @@ export class Server implements AsyncDisposable {
   #acceptLoops = 0;
   #opening = 0;
   readonly #clients = new Set<StreamTransport>();
+  /** Connections lost before `#open` could track them (a `connectionMade` that closed). */
+  readonly #lostUntracked = new WeakSet<StreamTransport>();
+  /**
+   * Each accepted transport's `onLost`: one function for the server rather
+   * than a closure (and its context) held by every connection.
+   */
+  readonly #clientLost = (transport: StreamTransport): void => {
+    if (!this.#clients.delete(transport)) this.#lostUntracked.add(transport);
+    this.#checkIdle();
+  };
   readonly #stopAccepting = new AbortController();
   /** Aborted (and replaced) by `closeClients`/`abortClients`: ends the handshakes running then. */
   #cutOffHandshakes = new AbortController();
@@ -374,13 +384,11 @@ export class Server implements AsyncDisposable {
 
   async #open(conn: Deno.Conn): Promise<void> {
     this.#opening++;
-    let lost = false;
     try {
-      const transport = await this.#accept(conn, (transport) => {
-        lost = true;
-        this.#detach(transport);
-      }, this.#cutOffHandshakes.signal);
-      if (transport !== null && !lost) this.#clients.add(transport);
+      const transport = await this.#accept(conn, this.#clientLost, this.#cutOffHandshakes.signal);
+      if (transport !== null && !this.#lostUntracked.delete(transport)) {
+        this.#clients.add(transport);
+      }
     } catch (err) {
       // A connectionMade() that threw was reported by its transport.
       if (!wasReported(err)) {
@@ -393,11 +401,6 @@ export class Server implements AsyncDisposable {
       this.#opening--;
       this.#checkIdle();
     }
-  }
-
-  #detach(transport: StreamTransport): void {
-    this.#clients.delete(transport);
-    this.#checkIdle();
   }
 
   #checkIdle(): void {

@@ -50,11 +50,6 @@ export interface StreamTransportInit {
   mode?: StreamMode;
   /** Called right after `connectionLost`, for the owner (server, subprocess). */
   onLost?: (transport: StreamTransport, exc: Error | null) => void;
-  /**
-   * The protocol is already connected (a transport upgraded in place by
-   * `startTls`): `start()` only starts reading, with no second `connectionMade`.
-   */
-  connected?: boolean;
 }
 
 /** What {@linkcode StreamTransport.detachChannel} hands to the channel's new owner. */
@@ -122,7 +117,6 @@ export class StreamTransport extends Transport {
   readonly #channel: ByteChannel;
   readonly #mode: StreamMode;
   readonly #onLost: StreamTransportInit["onLost"];
-  readonly #connected: boolean;
   readonly #flow: WriteFlowControl;
   #buffered = false;
 
@@ -136,7 +130,11 @@ export class StreamTransport extends Transport {
   /** `sendfile` holds the write side (asyncio's `_empty_waiter`): the user's writes throw. */
   #writesReserved = false;
 
+  /** The read chain's pending step: a read in flight, or a held read's delivery. */
   #reader: Promise<void> | null = null;
+  /** Where the read in flight lands, and the array it fills (not an owned read's). */
+  #readTarget: ReadTarget = "own";
+  #readInto: Uint8Array = EMPTY;
   #held: HeldRead | null = null;
   /** Set by `detachChannel`: the outcome of the read in flight goes to the channel's new owner. */
   #adopter: PromiseWithResolvers<HeldRead> | null = null;
@@ -149,7 +147,7 @@ export class StreamTransport extends Transport {
   #readSize = MIN_READ_SIZE;
 
   /** Buffered bytes older than `#fill`'s, each chunk sent as is, in order, before it. */
-  #queued: Uint8Array[] = [];
+  #queued: Uint8Array[] | null = null;
   /** Writes are appended here, then sent from here by `#flush`. */
   #fill: Uint8Array = EMPTY;
   #fillLength = 0;
@@ -167,15 +165,9 @@ export class StreamTransport extends Transport {
       : this.#mode === "write"
       ? new WritePipeTransport(this, init.extra)
       : this;
-    this.#life = new TransportLifecycle(
-      init.loop,
-      this.facade,
-      init.protocol,
-      (exc) => this.#teardown(exc),
-    );
+    this.#life = new TransportLifecycle(init.loop, this.facade, init.protocol, this.#fail);
     this.#channel = init.channel;
     this.#onLost = init.onLost;
-    this.#connected = init.connected ?? false;
     this.#buffered = typeof init.protocol.getBuffer === "function";
     this.#flow = new WriteFlowControl(this.#life);
   }
@@ -183,10 +175,12 @@ export class StreamTransport extends Transport {
   /**
    * Calls `connectionMade`, then starts reading. If `connectionMade` throws,
    * the transport is torn down as for any failed callback (the exception
-   * handler has the error) and the error is returned.
+   * handler has the error) and the error is returned. `connected`: the
+   * protocol is already connected (a transport upgraded in place by
+   * `startTls`), so only reading starts, with no second `connectionMade`.
    */
-  start(): Error | null {
-    const failure = this.#connected ? null : this.#life.connectionMade();
+  start(connected = false): Error | null {
+    const failure = connected ? null : this.#life.connectionMade();
     if (failure === null && this.#mode !== "write") this.#startReading();
     return failure;
   }
@@ -233,70 +227,108 @@ export class StreamTransport extends Transport {
     this.#startReading();
   }
 
-  /** Starts the read loop unless it runs or has nothing to do (it must not end synchronously). */
+  /** Starts reading unless a read is under way or there is nothing to read. */
   #startReading(): void {
     if (this.#reader !== null || this.#eofReceived || this.#paused || this.#closing) return;
     if (this.#adopter !== null) return;
-    this.#reader = this.#readLoop();
+    this.#readNext();
   }
 
   /**
-   * Reads until paused, closing or EOF. A read in flight when reading pauses
-   * is held and delivered on resume; one in flight when the transport closes
-   * is dropped.
+   * Starts the next read, or schedules the held one. Reading is a chain of
+   * callbacks, not an async loop: an idle connection then holds one pending
+   * promise, not a suspended function with its frame, context and await
+   * closures. `#reader` stays set from here until the chain stops, through
+   * the protocol's callbacks, so a `resumeReading()` in them starts nothing.
    */
-  async #readLoop(): Promise<void> {
-    try {
-      while (!this.#paused && !this.#closing) {
-        let buffer: Uint8Array;
-        let count: number | null;
-        let target: ReadTarget;
-        const held = this.#held;
-        this.#pausedMidRead = false;
-        if (held !== null) {
-          this.#held = null;
-          ({ buffer, count, target } = held);
-        } else {
-          target = this.#buffered ? "protocol" : this.#channel.readOwned ? "owned" : "own";
-          try {
-            if (target === "owned") {
-              const data = await this.#channel.readOwned!();
-              buffer = data ?? EMPTY;
-              count = data === null ? null : data.length;
-            } else {
-              const next = target === "protocol" ? this.#protocolBuffer() : this.#ownBuffer();
-              if (next === null) return;
-              buffer = next;
-              count = await this.#channel.read(buffer);
-            }
-          } catch (err) {
-            if (this.#adopter !== null) this.#adopter.reject(err);
-            else if (!this.#closing) {
-              this.#life.fatalError(err, "Fatal read error on stream transport");
-            }
-            return;
-          }
-        }
-        if (held !== null || (this.#pausedMidRead && !this.#paused)) {
-          // Bytes read while reading was paused are delivered on a later loop turn, as by
-          // asyncio's re-armed reader: never inside resumeReading() nor on its turn, but after
-          // the code that resumed runs on (sendfile's caller) and the callbacks it scheduled.
-          await new Promise<void>((resolve) => this.#life.loop.callSoon(resolve));
-        }
-        if (this.#adopter !== null) return this.#adopter.resolve({ buffer, count, target });
-        if (this.#closing) return;
-        if (this.#paused) {
-          this.#held = { buffer, count, target };
-          return;
-        }
-        if (count === null) return this.#receiveEof();
-        this.#deliver(buffer, count, target);
-      }
-    } finally {
-      this.#reader = null;
-      // Detached from a callback of this loop: no read was left in flight.
-      this.#adopter?.resolve({ buffer: EMPTY, count: 0, target: "owned" });
+  #readNext(): void {
+    this.#pausedMidRead = false;
+    const held = this.#held;
+    if (held !== null) {
+      this.#held = null;
+      this.#deliverNextTurn(held.buffer, held.count, held.target);
+      return;
     }
+    const target = this.#buffered ? "protocol" : this.#channel.readOwned ? "owned" : "own";
+    let read: Promise<number | Uint8Array | null>;
+    try {
+      if (target === "owned") read = this.#channel.readOwned!();
+      else {
+        const buffer = target === "protocol" ? this.#protocolBuffer() : this.#ownBuffer();
+        if (buffer === null) return this.#stopReading();
+        this.#readInto = buffer;
+        read = this.#channel.read(buffer);
+      }
+    } catch (err) {
+      return this.#readFailed(err);
+    }
+    this.#readTarget = target;
+    this.#reader = read.then(this.#readDone, this.#readFailed);
+  }
+
+  /**
+   * The lifecycle's teardown on a fatal error. This and the read callbacks
+   * are field initializers so that they share one context: every closure a
+   * transport holds costs an idle connection memory.
+   */
+  readonly #fail = (exc: Error): void => this.#teardown(exc);
+
+  /** The read in flight resolved: its count, or its array for an owned read. */
+  readonly #readDone = (result: number | Uint8Array | null): void => {
+    const target = this.#readTarget;
+    let buffer = this.#readInto;
+    let count: number | null;
+    if (target === "owned") {
+      buffer = result === null ? EMPTY : result as Uint8Array;
+      count = result === null ? null : buffer.length;
+    } else count = result as number | null;
+    // Not kept past the read: the protocol's buffer is the protocol's.
+    this.#readInto = EMPTY;
+    if (this.#pausedMidRead && !this.#paused) this.#deliverNextTurn(buffer, count, target);
+    else this.#readComplete(buffer, count, target);
+  };
+
+  /** The read in flight rejected: the new owner of a detached channel gets the error. */
+  readonly #readFailed = (err: unknown): void => {
+    if (this.#adopter !== null) this.#adopter.reject(err);
+    else if (!this.#closing) this.#life.fatalError(err, "Fatal read error on stream transport");
+    this.#stopReading();
+  };
+
+  /**
+   * Bytes read while reading was paused are delivered on a later loop turn, as
+   * by asyncio's re-armed reader: never inside resumeReading() nor on its
+   * turn, but after the code that resumed runs on (sendfile's caller) and the
+   * callbacks it scheduled.
+   */
+  #deliverNextTurn(buffer: Uint8Array, count: number | null, target: ReadTarget): void {
+    this.#reader = new Promise<void>((resolve) => this.#life.loop.callSoon(resolve))
+      .then(() => this.#readComplete(buffer, count, target));
+  }
+
+  /**
+   * Hands a completed read on: to the channel's new owner, to the protocol,
+   * or holds it while reading is paused; then reads on. A read that completes
+   * once the transport is closing is dropped.
+   */
+  #readComplete(buffer: Uint8Array, count: number | null, target: ReadTarget): void {
+    const adopter = this.#adopter;
+    if (adopter !== null) adopter.resolve({ buffer, count, target });
+    else if (!this.#closing) {
+      if (this.#paused) this.#held = { buffer, count, target };
+      else if (count === null) this.#receiveEof();
+      else {
+        this.#deliver(buffer, count, target);
+        if (!this.#paused && !this.#closing) return this.#readNext();
+      }
+    }
+    this.#stopReading();
+  }
+
+  /** Ends the read chain; a `detachChannel` from one of its callbacks learns no read is in flight. */
+  #stopReading(): void {
+    this.#reader = null;
+    this.#adopter?.resolve({ buffer: EMPTY, count: 0, target: "owned" });
   }
 
   #ownBuffer(): Uint8Array {
@@ -481,6 +513,7 @@ export class StreamTransport extends Transport {
     const length = this.#fillLength + bytes.length;
     if (length > this.#fill.length) {
       if (length > MAX_RETAINED_WRITE_BUFFER) {
+        this.#queued ??= [];
         if (this.#fillLength > 0) this.#queued.push(this.#fill.subarray(0, this.#fillLength));
         this.#fill = EMPTY;
         this.#fillLength = 0;
@@ -513,8 +546,8 @@ export class StreamTransport extends Transport {
   async #flush(): Promise<void> {
     await undefined; // coalesce the writes of the current callback into one send
     try {
-      while (this.#queued.length > 0 || this.#fillLength > 0) {
-        let out = this.#queued.shift();
+      while (this.#fillLength > 0 || (this.#queued !== null && this.#queued.length > 0)) {
+        let out = this.#queued?.shift();
         let full: Uint8Array | null = null;
         if (out === undefined) {
           full = this.#fill;
@@ -573,7 +606,7 @@ export class StreamTransport extends Transport {
     const adopter = this.#adopter = Promise.withResolvers<HeldRead>();
     const hadReader = this.#reader !== null;
     do await this.#writer; while (this.#writer !== null);
-    // Called from a callback of the read loop, the loop has ended with no read in flight.
+    // Called from a callback of the read chain, the chain has ended with no read in flight.
     let pendingRead: Promise<Uint8Array | null> | null = null;
     if (this.#reader !== null) pendingRead = adopter.promise.then(copyRead);
     else if (hadReader) {
@@ -587,7 +620,7 @@ export class StreamTransport extends Transport {
     this.#life.markLost();
     const held = this.#held;
     this.#held = null;
-    this.#queued = [];
+    this.#queued = null;
     this.#releaseWriteBuffers();
     this.#onLost?.(this, null);
     const unread = held === null ? EMPTY : copyRead(held);
@@ -616,7 +649,7 @@ export class StreamTransport extends Transport {
     if (!this.#life.markLost()) return;
     this.#closing = true;
     this.#held = null;
-    this.#queued = [];
+    this.#queued = null;
     this.#releaseWriteBuffers();
     this.#fillLength = 0;
     this.#bufferSize = 0;

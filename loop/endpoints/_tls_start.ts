@@ -163,7 +163,7 @@ function handOver(
   channel: PlainEndpoint["channel"],
   extra: Record<string, unknown>,
 ): Transport {
-  const upgraded = new StreamTransport({ loop, channel, protocol, extra, connected: true });
-  upgraded.start();
+  const upgraded = new StreamTransport({ loop, channel, protocol, extra });
+  upgraded.start(true);
   return upgraded;
 }
