@@ -455,6 +455,8 @@ Deno.test("extra info: peername, sockname, socket, and defaults", async () => {
   assertEquals(host, "127.0.0.1");
   assertEquals(transport.getExtraInfo("peername"), ["127.0.0.1", port]);
   assertEquals(accepted[0].transport!.getExtraInfo("peername"), ["127.0.0.1", ourPort]);
+  // Made when first asked for, then the same object each time, as asyncio's tuple.
+  assertStrictEquals(transport.getExtraInfo("peername"), transport.getExtraInfo("peername"));
   const socket = transport.getExtraInfo<Deno.TcpConn>("socket");
   assertEquals(socket.remoteAddr.transport, "tcp");
   assertEquals(transport.getExtraInfo("cipher"), undefined);

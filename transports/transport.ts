@@ -6,6 +6,8 @@
  * @module
  */
 
+import { DerivedExtra } from "./_derived_extra.ts";
+
 /**
  * An IP address and port, IPv4 and IPv6 alike: `["127.0.0.1", 8888]`, as
  * asyncio's address tuples. `peername` and `sockname` of TCP, TLS and UDP
@@ -241,7 +243,11 @@ export abstract class BaseTransport implements Disposable {
     if (typeof name !== "string") {
       throw new TypeError(`getExtraInfo: 'name' must be a string, got ${typeof name}`);
     }
-    return (Object.hasOwn(this.#extra, name) ? this.#extra[name] : defaultValue) as T;
+    const extra = this.#extra;
+    if (!Object.hasOwn(extra, name)) return defaultValue as T;
+    const value = extra[name];
+    // Worked out once, then kept: asyncio answers the same object each time.
+    return (value instanceof DerivedExtra ? extra[name] = value.derive(extra) : value) as T;
   }
 
   /**

@@ -12,6 +12,7 @@ import {
 } from "../../transports/_stream_transport.ts";
 import type { Address } from "../../transports/transport.ts";
 import { toError } from "../../_util/error_values.ts";
+import { DerivedExtra } from "../../transports/_derived_extra.ts";
 
 /** Calls `factory`, checking that it is a function that makes an object. */
 export function makeProtocol<P extends object>(factory: ProtocolFactory<P>, method: string): P {
@@ -71,25 +72,24 @@ export function openStream<P extends object>(
   return [transport, protocol];
 }
 
-/** A Deno address as asyncio spells it: `[host, port]`, or a Unix socket path. */
+/**
+ * A Deno address as asyncio spells it: `[host, port]`, or a Unix socket path.
+ * Read by shape: the addresses of a `Deno.startTls` connection carry no `transport`.
+ */
 function toAddress(addr: Deno.Addr): Address | undefined {
-  switch (addr.transport) {
-    case "tcp":
-    case "udp":
-      return [addr.hostname, addr.port];
-    case "unix":
-    case "unixpacket":
-      return addr.path ?? "";
-    default:
-      return undefined;
-  }
+  if ("hostname" in addr) return [addr.hostname, addr.port];
+  if ("path" in addr) return addr.path ?? "";
+  return undefined;
 }
+
+/**
+ * A connection's addresses, made from its `socket` when first asked for: an
+ * idle connection holds no address arrays (Deno keeps the `Deno.Addr`s anyway).
+ */
+const SOCKNAME = new DerivedExtra((extra) => toAddress((extra.socket as Deno.Conn).localAddr));
+const PEERNAME = new DerivedExtra((extra) => toAddress((extra.socket as Deno.Conn).remoteAddr));
 
 /** The extra info of a socket connection: `socket`, `sockname`, `peername`. */
 export function socketExtra(conn: Deno.Conn): Record<string, unknown> {
-  return {
-    socket: conn,
-    sockname: toAddress(conn.localAddr),
-    peername: toAddress(conn.remoteAddr),
-  };
+  return { socket: conn, sockname: SOCKNAME, peername: PEERNAME };
 }

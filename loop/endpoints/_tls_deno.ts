@@ -7,6 +7,7 @@
 
 import type { ByteChannel } from "../../transports/_channel.ts";
 import { handshakeTimedOut, within } from "./_tls_timeout.ts";
+import { socketExtra } from "./_open_stream.ts";
 
 function closeQuietly(conn: Deno.Conn): void {
   try {
@@ -82,11 +83,9 @@ export async function denoSecure(
     throw handshakeTimedOut(method, timeout);
   }
   return [new TlsConnChannel(conn), {
-    socket: conn,
+    ...socketExtra(conn),
     ssl_object: conn,
     alpn_protocol: info.alpnProtocol,
-    sockname: [conn.localAddr.hostname, conn.localAddr.port],
-    peername: [conn.remoteAddr.hostname, conn.remoteAddr.port],
   }];
 }
 
