@@ -28,6 +28,8 @@ type ReadResult = Uint8Array | null | Error;
 class ScriptedChannel implements ByteChannel {
   readonly written: Uint8Array[] = [];
   readsIssued = 0;
+  /** The array of every read issued, in order. */
+  readonly readArrays: Uint8Array[] = [];
   closeCalls = 0;
   closeWriteCalls = 0;
   maxWrite = Infinity;
@@ -49,8 +51,14 @@ class ScriptedChannel implements ByteChannel {
     return this.#waiting !== null;
   }
 
+  /** Answers the read in flight with as many bytes as it asked for. */
+  fill(): void {
+    this.answer(new Uint8Array(this.readArrays.at(-1)!.length));
+  }
+
   async read(p: Uint8Array): Promise<number | null> {
     this.readsIssued++;
+    this.readArrays.push(p);
     const result = this.#answers.length > 0
       ? this.#answers.shift()!
       : await new Promise<ReadResult>((resolve) => this.#waiting = resolve);
@@ -162,14 +170,21 @@ Deno.test("channel duplex: reads stop while node's buffer is full and resume whe
   const channel = new ScriptedChannel();
   const duplex = new ChannelDuplex(channel);
   duplex.read(0); // as node:tls does: ask for data, take none
-  await until(() => channel.readPending, "the first read");
-  channel.answer(new Uint8Array(64 * 1024)); // over the 16 KiB high-water mark
-  // Nothing consumes: no second read is issued, however long we wait for one.
-  await until(() => duplex.readableLength === 64 * 1024, "the chunk buffered");
+  // Fill every read (1 KiB, then doubling) until node holds its high-water mark.
+  let buffered = 0;
+  let fills = 0;
+  while (buffered < duplex.readableHighWaterMark) {
+    await until(() => channel.readPending, "the next read");
+    buffered += channel.readArrays.at(-1)!.length;
+    channel.fill();
+    fills++;
+    await until(() => duplex.readableLength === buffered, "the chunk buffered");
+  }
+  // Nothing consumes: no further read is issued, however long we wait for one.
   await settle();
-  assertEquals(channel.readsIssued, 1);
-  assertEquals(duplex.read()?.length, 64 * 1024);
-  await until(() => channel.readsIssued === 2, "a read once the buffer drained");
+  assertEquals([channel.readsIssued, channel.readPending], [fills, false]);
+  while (duplex.read() !== null);
+  await until(() => channel.readsIssued === fills + 1, "a read once the buffer drained");
   await release(duplex);
 });
 
@@ -245,4 +260,26 @@ Deno.test("channel duplex: end() half-closes a channel that can, and only that",
     assertEquals(channel.closeCalls, 0, "ending the write side does not close the channel");
     await release(duplex);
   }
+});
+
+Deno.test("channel duplex: reads double while they fill, bulk ones share a slab, an idle one holds 8 KiB at most", async () => {
+  const channel = new ScriptedChannel();
+  const duplex = new ChannelDuplex(channel);
+  const received = collect(duplex);
+  for (let i = 1; i <= 8; i++) {
+    await until(() => channel.readPending && channel.readsIssued === i, `read ${i}`);
+    channel.fill();
+  }
+  await until(() => channel.readPending && channel.readsIssued === 9, "read 9");
+  channel.answer(new Uint8Array(100)); // the transfer is over: a small read
+  await until(() => channel.readPending && channel.readsIssued === 10, "read 10");
+  const sizes = channel.readArrays.map((p) => p.length / 1024);
+  assertEquals(sizes, [1, 2, 4, 8, 16, 32, 64, 64, 64, 8]);
+  // Small reads get arrays of their own; from 16 KiB, views into a 256 KiB slab.
+  const slabbed = channel.readArrays.map((p) => p.buffer.byteLength === 256 * 1024);
+  assertEquals(slabbed, [false, false, false, false, true, true, true, true, true, false]);
+  channel.answer(null);
+  const { text, error } = await withTimeout(received, WAIT_MS, "the end");
+  assertEquals([text.length, error], [(1 + 2 + 4 + 8 + 16 + 32 + 64 + 64) * 1024 + 100, null]);
+  await release(duplex);
 });

@@ -9,14 +9,25 @@ import type { ByteChannel } from "./_channel.ts";
 import { toError } from "../_util/error_values.ts";
 
 /** The most one channel read asks for: four TLS records. */
-const READ_SIZE = 64 * 1024;
+const MAX_READ_SIZE = 64 * 1024;
 /**
- * Reads land in slabs of this many bytes and are pushed as views: node keeps
- * each pushed chunk until TLS has consumed it, so a slab is never reused,
- * only replaced once too little of it is left for a useful read.
+ * The smallest read, and all an idle connection's pending read holds: a TLS
+ * server keeps one per connection, so this must stay well under the few KiB
+ * node:tls costs a connection.
  */
-const SLAB_SIZE = 4 * READ_SIZE;
-const MIN_READ_SIZE = 16 * 1024;
+const MIN_READ_SIZE = 1024;
+/** A read of at most 1/SHRINK_BELOW of its array makes the next one smaller. */
+const SHRINK_BELOW = 8;
+/**
+ * Reads this large land in slabs, which bulk transfers need (an array per
+ * read measured 10–25% slower); smaller ones in arrays of their own.
+ */
+const SLAB_READ_SIZE = 16 * 1024;
+/**
+ * A slab is cut into reads and never reused, since node keeps each pushed
+ * chunk until TLS has consumed it; it is replaced once too little is left.
+ */
+const SLAB_SIZE = 4 * MAX_READ_SIZE;
 
 /**
  * Pulls from the channel only while node asks for more (`push()` returning
@@ -31,6 +42,8 @@ export class ChannelDuplex extends Duplex {
   readonly #release: () => void;
   #pump: Promise<void> | null = null;
   #pendingRead: Promise<Uint8Array | null> | null;
+  /** The size of the next read: a read that fills its array doubles it, a small one shrinks it. */
+  #readSize = MIN_READ_SIZE;
   #slab = new Uint8Array(0);
   #slabOffset = 0;
 
@@ -78,7 +91,8 @@ export class ChannelDuplex extends Duplex {
           this.push(null);
           return;
         }
-        this.#slabOffset += n;
+        if (view.buffer === this.#slab.buffer) this.#slabOffset += n;
+        this.#adaptReadSize(n, view.length);
         if (!this.push(view.subarray(0, n))) return;
       }
     } catch (err) {
@@ -88,13 +102,30 @@ export class ChannelDuplex extends Duplex {
     }
   }
 
+  /** Where the next read lands: an array of its own, or the slab's next free part. */
   #readView(): Uint8Array {
-    if (this.#slab.length - this.#slabOffset < MIN_READ_SIZE) {
+    const size = this.#readSize;
+    if (size < SLAB_READ_SIZE) return new Uint8Array(size);
+    if (this.#slab.length - this.#slabOffset < SLAB_READ_SIZE) {
       this.#slab = new Uint8Array(SLAB_SIZE);
       this.#slabOffset = 0;
     }
-    const end = Math.min(this.#slab.length, this.#slabOffset + READ_SIZE);
-    return this.#slab.subarray(this.#slabOffset, end);
+    return this.#slab.subarray(this.#slabOffset, this.#slabOffset + size);
+  }
+
+  /**
+   * A small read out of the slab leaves it at once (the connection is going
+   * quiet, and its pending read must not pin a slab), then halves down.
+   */
+  #adaptReadSize(count: number, length: number): void {
+    const size = this.#readSize;
+    if (count === size) this.#readSize = Math.min(MAX_READ_SIZE, 2 * size);
+    else if (count > length / SHRINK_BELOW) return;
+    else if (size >= SLAB_READ_SIZE) {
+      this.#readSize = SLAB_READ_SIZE / 2;
+      this.#slab = new Uint8Array(0);
+      this.#slabOffset = 0;
+    } else this.#readSize = Math.max(MIN_READ_SIZE, size / 2);
   }
 
   override _write(
