@@ -1,5 +1,5 @@
 /**
- * The one stream transport state machine: read loop, write buffer, flow
+ * The one stream transport state machine: reads, write buffer, flow
  * control, EOF and close handling. TCP, Unix, TLS, pipes and subprocess pipes
  * differ only in the byte channel and extra info they hand it.
  */
