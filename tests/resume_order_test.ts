@@ -108,3 +108,29 @@ Deno.test("resumeReading: a read completing as reading resumes waits for the res
   assertEquals(protocol.log, ["resumer ran on", "callSoon", "data racing"]);
   await finish(transport, protocol);
 });
+
+Deno.test("pauseReading then resumeReading inside dataReceived: one read stays in flight, bytes in order", async () => {
+  const channel = new ManualChannel();
+  const protocol = new class extends Recorder {
+    transport: Transport | null = null;
+    override connectionMade(transport: Transport) {
+      this.transport = transport;
+    }
+    override dataReceived(data: Uint8Array) {
+      super.dataReceived(data);
+      this.transport!.pauseReading();
+      this.transport!.resumeReading();
+    }
+  }();
+  const transport = new StreamTransport({ loop, channel, protocol, extra: {} });
+  assertEquals(transport.start(), null);
+  for (const word of ["one", "two", "three"]) {
+    await until(() => channel.pendingReads() === 1, `the read for ${word}`);
+    channel.complete(new TextEncoder().encode(word));
+    await until(() => protocol.log.length > 0 && protocol.log.at(-1) === `data ${word}`, word);
+    // A resume from inside the callback must not start a second read beside the next one.
+    assertEquals(channel.pendingReads(), 1);
+  }
+  assertEquals(protocol.log, ["data one", "data two", "data three"]);
+  await finish(transport, protocol);
+});
