@@ -11,7 +11,8 @@
 import v8 from "node:v8";
 import vm from "node:vm";
 import { assert, assertEquals } from "@std/assert";
-import { getRunningLoop, Protocol, type Transport } from "../mod.ts";
+import { getRunningLoop } from "../mod.ts";
+import { EchoProtocol } from "../bench/_stream_bench.ts";
 
 const CONNECTIONS = 2000;
 /** Fewer over TLS: each costs a handshake, and tens of KiB on either server. */
@@ -148,16 +149,6 @@ function reachableHeap(): number {
 interface TestServer {
   port: number;
   stop(): Promise<void>;
-}
-
-class EchoProtocol extends Protocol {
-  #transport: Transport | null = null;
-  override connectionMade(transport: Transport): void {
-    this.#transport = transport;
-  }
-  override dataReceived(data: Uint8Array): void {
-    this.#transport!.write(data);
-  }
 }
 
 /** A hand-written echo server: a loop per connection reading into its own 1 KiB, as the library's idle read. */
