@@ -146,6 +146,90 @@ Deno.test("TLS: extra info, no half-close, eofReceived cannot keep it open", asy
   await shutdown(server);
 });
 
+/** A TLS server whose protocol pauses reading at its first bytes; counts what it gets. */
+async function pausingServer() {
+  const paused = Promise.withResolvers<Transport>();
+  const lost = Promise.withResolvers<Error | null>();
+  const state = { received: 0, events: [] as string[], paused: paused.promise, lost: lost.promise };
+  const server = await loop.createServer(
+    () => ({
+      transport: null as Transport | null,
+      connectionMade(transport: Transport) {
+        this.transport = transport;
+      },
+      dataReceived(data: Uint8Array) {
+        if (state.received === 0) {
+          this.transport!.pauseReading();
+          paused.resolve(this.transport!);
+        }
+        state.received += data.length;
+      },
+      eofReceived() {
+        state.events.push("eofReceived");
+      },
+      connectionLost(exc: Error | null) {
+        lost.resolve(exc);
+      },
+    }),
+    "127.0.0.1",
+    0,
+    { ssl: SERVER_TLS },
+  );
+  return { server, state };
+}
+
+/** Sends `size` bytes over TLS, then close_notify, then reads until the server closes. */
+function upload(port: number, size: number) {
+  const progress = { sent: 0, finished: false };
+  const done = (async () => {
+    const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [CA] });
+    const chunk = new Uint8Array(256 * 1024);
+    while (progress.sent < size) {
+      progress.sent += await conn.write(
+        chunk.subarray(0, Math.min(chunk.length, size - progress.sent)),
+      );
+    }
+    await conn.closeWrite();
+    progress.finished = true;
+    while (await conn.read(chunk) !== null) { /* until the server closes */ }
+    conn.close();
+  })();
+  return { progress, done };
+}
+
+Deno.test("TLS: a server paused while the peer sends and leaves gets every byte, then the EOF, on resume", async () => {
+  const SIZE = 1024 * 1024;
+  const { server, state } = await pausingServer();
+  const client = upload(portOf(server), SIZE);
+  const transport = await withTimeout(state.paused, WAIT_MS, "the first bytes");
+  // Everything, and the close_notify, reaches the server's side while it does not read.
+  await until(() => client.progress.finished, "the upload sent");
+  await delay(50);
+  transport.resumeReading();
+  // Deno's node:tls socket lost an EOF that arrived while it was paused: this hung.
+  assertEquals(await withTimeout(state.lost, WAIT_MS, "connectionLost"), null);
+  assertEquals([state.received, state.events], [SIZE, ["eofReceived"]]);
+  await client.done;
+  await shutdown(server);
+});
+
+Deno.test("TLS: a server paused mid-upload holds the peer back, then gets every byte", async () => {
+  const SIZE = 64 * 1024 * 1024;
+  const { server, state } = await pausingServer();
+  const client = upload(portOf(server), SIZE);
+  const transport = await withTimeout(state.paused, WAIT_MS, "the first bytes");
+  await delay(300);
+  const sent = client.progress.sent;
+  const delivered = state.received;
+  assert(sent < SIZE / 2, `the peer wrote ${sent} bytes while the server did not read`);
+  transport.resumeReading();
+  assertEquals(await withTimeout(state.lost, WAIT_MS, "connectionLost"), null);
+  assert(delivered < 1024 * 1024, `${delivered} bytes delivered while paused`);
+  assertEquals([state.received, state.events], [SIZE, ["eofReceived"]]);
+  await client.done;
+  await shutdown(server);
+});
+
 Deno.test("TLS: a hostname mismatch rejects createConnection with InvalidData", async () => {
   const captured = captureExceptions();
   try {

@@ -41,6 +41,9 @@ export class ChannelDuplex extends Duplex {
   readonly #channel: ByteChannel;
   readonly #release: () => void;
   #pump: Promise<void> | null = null;
+  /** {@linkcode holdReads} is in force; `#readWanted`: node asked for bytes meanwhile. */
+  #readsHeld = false;
+  #readWanted = false;
   #pendingRead: Promise<Uint8Array | null> | null;
   /** The size of the next read: a read that fills its array doubles it, a small one shrinks it. */
   #readSize = MIN_READ_SIZE;
@@ -67,7 +70,27 @@ export class ChannelDuplex extends Duplex {
   }
 
   override _read(): void {
-    this.#pump ??= this.#pumpReads();
+    if (this.#readsHeld) this.#readWanted = true;
+    else this.#pump ??= this.#pumpReads();
+  }
+
+  /**
+   * Stops reading the channel, whatever node asks for, until
+   * {@linkcode releaseReads}: back-pressure from above a TLS socket that must
+   * not be paused itself (see `NodeSocketChannel`). A read in flight completes.
+   */
+  holdReads(): void {
+    this.#readsHeld = true;
+  }
+
+  /** Ends {@linkcode holdReads}, reading on if node asked for bytes meanwhile. */
+  releaseReads(): void {
+    if (!this.#readsHeld) return;
+    this.#readsHeld = false;
+    if (this.#readWanted) {
+      this.#readWanted = false;
+      this._read();
+    }
   }
 
   async #pumpReads(): Promise<void> {
@@ -84,6 +107,10 @@ export class ChannelDuplex extends Duplex {
         if (data.length > 0 && !this.push(data)) return;
       }
       for (;;) {
+        if (this.#readsHeld) {
+          this.#readWanted = true;
+          return;
+        }
         const view = this.#readView();
         const n = await this.#channel.read(view);
         if (this.destroyed) return;

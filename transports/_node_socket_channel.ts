@@ -78,13 +78,32 @@ export interface NodeSocketChannelOptions {
    * socket emits `close` before the stream under it has closed.
    */
   released?: Promise<void>;
+  /**
+   * Holds back and releases the bytes coming in under the socket (a TLS
+   * socket's encrypted input). With it, the socket is not paused again once
+   * the first read has started it: Deno's TLS socket loses a peer's EOF that
+   * arrives while it is paused, and the transport would never learn that the
+   * peer left. The input is held once {@linkcode INFLOW_HIGH} bytes wait, and
+   * released when a read has taken them all: pauseReading's kernel
+   * back-pressure, one level down.
+   */
+  inflow?: { hold(): void; release(): void };
 }
 
-/** Node pushes chunks; the channel pauses the socket until a read wants them. */
+/** How many bytes may wait in a channel with an `inflow` before it holds the input. */
+const INFLOW_HIGH = 64 * 1024;
+
+/**
+ * Node pushes chunks; the channel pauses the socket until a read wants them
+ * (or, with an `inflow`, holds the input under it).
+ */
 export class NodeSocketChannel implements ByteChannel {
   readonly canCloseWrite: boolean;
   readonly #socket: Socket;
   readonly #chunks: Uint8Array[] = [];
+  readonly #inflow: NodeSocketChannelOptions["inflow"];
+  /** The bytes in `#chunks`. */
+  #waiting = 0;
   #ended = false;
   #error: Error | null = null;
   #wake: (() => void) | null = null;
@@ -97,10 +116,13 @@ export class NodeSocketChannel implements ByteChannel {
     this.#closed = options.released
       ? Promise.all([closed, options.released]).then(() => {})
       : closed;
+    const inflow = this.#inflow = options.inflow;
     socket.pause();
     socket.on("data", (chunk: Uint8Array) => {
       this.#chunks.push(chunk);
-      socket.pause();
+      this.#waiting += chunk.length;
+      if (inflow === undefined) socket.pause();
+      else if (this.#waiting > INFLOW_HIGH) inflow.hold();
       this.#wakeReader();
     });
     socket.on("end", () => this.#finish(null));
@@ -125,6 +147,7 @@ export class NodeSocketChannel implements ByteChannel {
       if (this.#error) throw this.#error;
       if (this.#ended) return null;
       this.#socket.resume();
+      this.#inflow?.release();
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
     const chunk = this.#chunks[0];
@@ -132,6 +155,7 @@ export class NodeSocketChannel implements ByteChannel {
     p.set(chunk.subarray(0, n));
     if (n === chunk.length) this.#chunks.shift();
     else this.#chunks[0] = chunk.subarray(n);
+    this.#waiting -= n;
     return n;
   }
 

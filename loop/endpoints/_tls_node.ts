@@ -62,6 +62,7 @@ export async function nodeSecure(
   const channel = new NodeSocketChannel(socket, {
     canCloseWrite: false,
     released: duplex.released,
+    inflow: { hold: () => duplex.holdReads(), release: () => duplex.releaseReads() },
   });
   await handshake(socket, duplex, role.isServer ? "secure" : "secureConnect", timeout, method);
   return [channel, nodeTlsInfo(socket)];
