@@ -1,6 +1,7 @@
 import {
   assert,
   assertEquals,
+  assertInstanceOf,
   assertIsError,
   assertNotStrictEquals,
   assertRejects,
@@ -25,6 +26,7 @@ const CA = read("ca.pem");
 const SERVER_TLS = { cert: read("server.pem"), key: read("server.key") };
 const OTHER_TLS = { cert: read("other.pem"), key: read("other.key") };
 const loop = getRunningLoop();
+const encoder = new TextEncoder();
 
 /** Echoes, pausing its reads while its own writes are paused. */
 class EchoProtocol extends Protocol {
@@ -146,8 +148,11 @@ Deno.test("TLS: extra info, no half-close, eofReceived cannot keep it open", asy
   await shutdown(server);
 });
 
-/** A TLS server whose protocol pauses reading at its first bytes; counts what it gets. */
-async function pausingServer() {
+/**
+ * A TLS server whose protocol pauses reading at its first bytes and counts
+ * what it gets; it says `greeting` first, if given.
+ */
+async function pausingServer(greeting?: Uint8Array) {
   const paused = Promise.withResolvers<Transport>();
   const lost = Promise.withResolvers<Error | null>();
   const state = { received: 0, events: [] as string[], paused: paused.promise, lost: lost.promise };
@@ -156,6 +161,7 @@ async function pausingServer() {
       transport: null as Transport | null,
       connectionMade(transport: Transport) {
         this.transport = transport;
+        if (greeting) transport.write(greeting);
       },
       dataReceived(data: Uint8Array) {
         if (state.received === 0) {
@@ -227,6 +233,30 @@ Deno.test("TLS: a server paused mid-upload holds the peer back, then gets every 
   assert(delivered < 1024 * 1024, `${delivered} bytes delivered while paused`);
   assertEquals([state.received, state.events], [SIZE, ["eofReceived"]]);
   await client.done;
+  await shutdown(server);
+});
+
+Deno.test("TLS: a peer that resets while the server is paused is ConnectionReset, not an end", async () => {
+  const { server, state } = await pausingServer(encoder.encode("hello"));
+  const conn = await Deno.connectTls({
+    hostname: "localhost",
+    port: portOf(server),
+    caCerts: [CA],
+  });
+  const data = new Uint8Array(1024 * 1024);
+  for (let sent = 0; sent < data.length;) sent += await conn.write(data.subarray(sent));
+  const transport = await withTimeout(state.paused, WAIT_MS, "the first bytes");
+  // The greeting is unread: closing now resets the connection, and the bytes still
+  // queued at the server are lost. Under node:tls this ended as if the peer had closed.
+  conn.close();
+  await delay(100);
+  transport.resumeReading();
+  assertInstanceOf(
+    await withTimeout(state.lost, WAIT_MS, "connectionLost"),
+    Deno.errors.ConnectionReset,
+  );
+  assertEquals(state.events, []);
+  assert(state.received < data.length);
   await shutdown(server);
 });
 

@@ -41,6 +41,7 @@ export class ChannelDuplex extends Duplex {
   readonly #channel: ByteChannel;
   readonly #release: () => void;
   #pump: Promise<void> | null = null;
+  #readFailure: Error | null = null;
   /** {@linkcode holdReads} is in force; `#readWanted`: node asked for bytes meanwhile. */
   #readsHeld = false;
   #readWanted = false;
@@ -83,6 +84,15 @@ export class ChannelDuplex extends Duplex {
     this.#readsHeld = true;
   }
 
+  /**
+   * The error a read of the channel failed with (the duplex was destroyed
+   * with it), or `null`. Node's TLS socket above ends as if the peer had
+   * closed: this tells a reset from an end.
+   */
+  get readFailure(): Error | null {
+    return this.#readFailure;
+  }
+
   /** Ends {@linkcode holdReads}, reading on if node asked for bytes meanwhile. */
   releaseReads(): void {
     if (!this.#readsHeld) return;
@@ -123,7 +133,8 @@ export class ChannelDuplex extends Duplex {
         if (!this.push(view.subarray(0, n))) return;
       }
     } catch (err) {
-      this.destroy(toError(err));
+      this.#readFailure = toError(err);
+      this.destroy(this.#readFailure);
     } finally {
       this.#pump = null;
     }

@@ -79,29 +79,41 @@ export interface NodeSocketChannelOptions {
    */
   released?: Promise<void>;
   /**
-   * Holds back and releases the bytes coming in under the socket (a TLS
-   * socket's encrypted input). With it, the socket is not paused again once
-   * the first read has started it: Deno's TLS socket loses a peer's EOF that
-   * arrives while it is paused, and the transport would never learn that the
-   * peer left. The input is held once {@linkcode INFLOW_HIGH} bytes wait, and
-   * released when a read has taken them all: pauseReading's kernel
-   * back-pressure, one level down.
+   * The encrypted stream under a TLS socket. With it, the socket is not
+   * paused again once the first read has started it: Deno's TLS socket loses
+   * a peer's EOF that arrives while it is paused, and the transport would
+   * never learn that the peer left. The input's reads are held once
+   * {@linkcode INPUT_HIGH} bytes wait, and released when a read has taken
+   * them all: pauseReading's kernel back-pressure, one level down.
    */
-  inflow?: { hold(): void; release(): void };
+  input?: EncryptedInput;
 }
 
-/** How many bytes may wait in a channel with an `inflow` before it holds the input. */
-const INFLOW_HIGH = 64 * 1024;
+/** What a channel over a TLS socket needs of the encrypted stream under it. */
+export interface EncryptedInput {
+  /** Stops reading the stream, whatever the TLS socket asks for. */
+  holdReads(): void;
+  /** Reads it again. */
+  releaseReads(): void;
+  /**
+   * The error reading it failed with, or `null`: the TLS socket ends as if
+   * the peer had closed when the connection was reset under it.
+   */
+  readonly readFailure: Error | null;
+}
+
+/** How many bytes may wait in a channel with an `input` before it holds the input. */
+const INPUT_HIGH = 64 * 1024;
 
 /**
  * Node pushes chunks; the channel pauses the socket until a read wants them
- * (or, with an `inflow`, holds the input under it).
+ * (or, with an `input`, holds the input under it).
  */
 export class NodeSocketChannel implements ByteChannel {
   readonly canCloseWrite: boolean;
   readonly #socket: Socket;
   readonly #chunks: Uint8Array[] = [];
-  readonly #inflow: NodeSocketChannelOptions["inflow"];
+  readonly #input: EncryptedInput | undefined;
   /** The bytes in `#chunks`. */
   #waiting = 0;
   #ended = false;
@@ -116,13 +128,13 @@ export class NodeSocketChannel implements ByteChannel {
     this.#closed = options.released
       ? Promise.all([closed, options.released]).then(() => {})
       : closed;
-    const inflow = this.#inflow = options.inflow;
+    const input = this.#input = options.input;
     socket.pause();
     socket.on("data", (chunk: Uint8Array) => {
       this.#chunks.push(chunk);
       this.#waiting += chunk.length;
-      if (inflow === undefined) socket.pause();
-      else if (this.#waiting > INFLOW_HIGH) inflow.hold();
+      if (input === undefined) socket.pause();
+      else if (this.#waiting > INPUT_HIGH) input.holdReads();
       this.#wakeReader();
     });
     socket.on("end", () => this.#finish(null));
@@ -145,9 +157,14 @@ export class NodeSocketChannel implements ByteChannel {
   async read(p: Uint8Array): Promise<number | null> {
     while (this.#chunks.length === 0) {
       if (this.#error) throw this.#error;
-      if (this.#ended) return null;
+      if (this.#ended) {
+        // A reset under TLS is no end: the peer's last bytes may be lost.
+        const failure = this.#input?.readFailure;
+        if (failure) throw failure;
+        return null;
+      }
       this.#socket.resume();
-      this.#inflow?.release();
+      this.#input?.releaseReads();
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
     const chunk = this.#chunks[0];

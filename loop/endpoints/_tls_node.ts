@@ -62,7 +62,7 @@ export async function nodeSecure(
   const channel = new NodeSocketChannel(socket, {
     canCloseWrite: false,
     released: duplex.released,
-    inflow: { hold: () => duplex.holdReads(), release: () => duplex.releaseReads() },
+    input: duplex,
   });
   await handshake(socket, duplex, role.isServer ? "secure" : "secureConnect", timeout, method);
   return [channel, nodeTlsInfo(socket)];
