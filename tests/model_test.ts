@@ -1,7 +1,8 @@
 /**
  * Model-based tests of the stream transport: fast-check drives random
  * sequences of calls from both ends of a connection, over the ops channel
- * (real TCP on 127.0.0.1, and Unix sockets) and over the streams channel
+ * (real TCP on 127.0.0.1, and Unix sockets), over TLS (a `node:tls` server
+ * and a client on Deno's engine; no half-close) and over the streams channel
  * (the test kit's in-memory pair), then checks the invariants the spec and
  * DESIGN.md promise. A one-way variant drives a subprocess's stdin and
  * stdout pipes with `cat` as the peer. Shrunk counterexamples found on the
@@ -151,6 +152,8 @@ interface EndModel {
 /** A connection under test: two ends, and how to reset one end's peer. */
 interface Harness {
   ends: [EndModel, EndModel];
+  /** Whether `writeEof()` half-closes; TLS transports throw `NotSupported` instead. */
+  halfClose: boolean;
   reset(victim: Side): Promise<void>;
   release(): Promise<void>;
 }
@@ -168,6 +171,7 @@ async function memoryHarness(keep: [boolean, boolean]): Promise<Harness> {
   let reset = false;
   return {
     ends,
+    halfClose: true,
     reset(victim) {
       if (!reset) {
         reset = true;
@@ -199,8 +203,31 @@ function listenUnix(dir: string): Listen {
   };
 }
 
-/** A real socket connection (the ops channel): the client is end A, the accepted side B. */
-function socketHarness(listen: Listen): (keep: [boolean, boolean]) => Promise<Harness> {
+const fixtures = new URL("./fixtures/", import.meta.url);
+const SERVER_TLS = {
+  cert: Deno.readTextFileSync(new URL("server.pem", fixtures)),
+  key: Deno.readTextFileSync(new URL("server.key", fixtures)),
+};
+const CA = Deno.readTextFileSync(new URL("ca.pem", fixtures));
+
+/** TLS over TCP: a `node:tls` server, and a client on Deno's engine. */
+const listenTls: Listen = async (factory) => {
+  const server = await loop.createServer(factory, "127.0.0.1", 0, { ssl: SERVER_TLS });
+  const { port } = server.sockets[0].addr as Deno.NetAddr;
+  return [
+    server,
+    (client) => loop.createConnection(client, "localhost", port, { ssl: { caCerts: [CA] } }),
+  ];
+};
+
+/**
+ * A real socket connection (the ops channel, or TLS over it): the client is
+ * end A, the accepted side B.
+ */
+function socketHarness(
+  listen: Listen,
+  halfClose = true,
+): (keep: [boolean, boolean]) => Promise<Harness> {
   return async (keep) => {
     const accepted = Promise.withResolvers<ModelProtocol>();
     const [server, connect] = await listen(() => {
@@ -217,6 +244,7 @@ function socketHarness(listen: Listen): (keep: [boolean, boolean]) => Promise<Ha
       ];
       return {
         ends,
+        halfClose,
         // Linux resets a connection closed with unread bytes in its receive queue.
         async reset(victim) {
           const peer = ends[1 - victim];
@@ -287,6 +315,9 @@ function apply(harness: Harness, op: Op, resets: { happened: boolean }): Promise
     case "writelines":
       return writelines(end, op.sizes);
     case "writeEof":
+      if (!harness.halfClose) {
+        return void assertThrows(() => transport.writeEof(), Deno.errors.NotSupported);
+      }
       if (!transport.isClosing()) end.eofWritten = true;
       return transport.writeEof();
     case "pauseReading":
@@ -308,6 +339,27 @@ function apply(harness: Harness, op: Op, resets: { happened: boolean }): Promise
       resets.happened = true;
       return harness.reset(op.side);
   }
+}
+
+/**
+ * Without half-close (TLS): resumes both ends, waits until each has what the
+ * other wrote (unless it is closing, or the peer aborted or was reset), then
+ * closes both.
+ */
+async function finishWithoutHalfClose(ends: [EndModel, EndModel], reset: boolean): Promise<void> {
+  for (const { transport, protocol } of ends) {
+    protocol.keepOpen = false;
+    transport.resumeReading();
+  }
+  const settled = () =>
+    ends.every((end, side) => {
+      const peer = ends[1 - side];
+      return end.transport.isClosing() || peer.aborted || reset ||
+        end.protocol.received.length >= peer.written;
+    });
+  const deadline = Date.now() + WAIT_MS;
+  while (!settled() && Date.now() < deadline) await delay(2);
+  for (const { transport } of ends) transport.close();
 }
 
 /** Resumes both ends and half-closes them, so each closes itself after the peer's EOF. */
@@ -405,7 +457,8 @@ async function runModel(
   const resets = { happened: false };
   try {
     for (const op of ops) await apply(harness, op, resets);
-    finish(harness.ends);
+    if (harness.halfClose) finish(harness.ends);
+    else await finishWithoutHalfClose(harness.ends, resets.happened);
     await withTimeout(
       Promise.all(harness.ends.map((end) => end.protocol.lost)),
       WAIT_MS,
@@ -462,6 +515,14 @@ Deno.test("model: random calls from both ends over Unix sockets (ops channel) ke
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("model: random calls from both ends over TLS (node:tls server, Deno client) keep every invariant", async () => {
+  const tls = socketHarness(listenTls, false);
+  await fc.assert(
+    fc.asyncProperty(runsArb, ([keepA, keepB, ops]) => runModel(tls, [keepA, keepB], ops)),
+    { numRuns: 40 },
+  );
 });
 
 // A subprocess pipe pair: `cat` echoes what our stdin transport writes to our
