@@ -228,8 +228,31 @@ Deno.test("channel duplex: a read error destroys the duplex with that error, and
   const { text, error } = await withTimeout(received, WAIT_MS, "the error");
   assertEquals(text, "partial");
   assertStrictEquals(error, reset);
+  // What node's TLS socket above cannot tell: it ends as if the peer had closed.
+  assertStrictEquals(duplex.failure, reset);
   await withTimeout(duplex.released, WAIT_MS, "released");
   assertEquals(channel.closeCalls, 1);
+});
+
+Deno.test("channel duplex: a read cut short by destroy() is no failure", async () => {
+  const channel = new ScriptedChannel();
+  const inFlight = Promise.withResolvers<number | null>();
+  let reading = false;
+  channel.read = () => {
+    reading = true;
+    return inFlight.promise;
+  };
+  // As Deno does: closing the resource cancels the read in flight.
+  channel.close = () => {
+    inFlight.reject(new Deno.errors.Interrupted("operation canceled"));
+    return Promise.resolve();
+  };
+  const duplex = new ChannelDuplex(channel);
+  duplex.read(0);
+  await until(() => reading, "the read in flight");
+  duplex.destroy();
+  await withTimeout(duplex.released, WAIT_MS, "released");
+  assertEquals(duplex.failure, null);
 });
 
 Deno.test("channel duplex: a thrown non-Error becomes an Error; a write error reaches the callback", async () => {
@@ -245,6 +268,7 @@ Deno.test("channel duplex: a thrown non-Error becomes an Error; a write error re
   const other = new ChannelDuplex(writer);
   other.on("error", () => {});
   assertStrictEquals(await write(other, encoder.encode("x")), writer.writeError);
+  assertStrictEquals(other.failure, writer.writeError);
   await release(other);
 });
 

@@ -175,6 +175,8 @@ Deno.test("toDenoError: node codes become Deno's error classes, TLS codes Invali
     ["EADDRINUSE", Deno.errors.AddrInUse],
     ["EADDRNOTAVAIL", Deno.errors.AddrNotAvailable],
     ["ETIMEDOUT", Deno.errors.TimedOut],
+    // A write on a socket destroyed under the writer (a TLS socket after a reset).
+    ["ERR_STREAM_DESTROYED", Deno.errors.BrokenPipe],
     ["ERR_SSL_WRONG_VERSION_NUMBER", Deno.errors.InvalidData],
     ["ERR_TLS_CERT_ALTNAME_INVALID", Deno.errors.InvalidData],
     ["CERT_HAS_EXPIRED", Deno.errors.InvalidData],
@@ -187,7 +189,7 @@ Deno.test("toDenoError: node codes become Deno's error classes, TLS codes Invali
     assertEquals(mapped.message, original.message);
     assertStrictEquals(mapped.cause, original);
   }
-  for (const code of [undefined, "EAI_AGAIN", "EHOSTUNREACH", "ERR_STREAM_DESTROYED"]) {
+  for (const code of [undefined, "EAI_AGAIN", "EHOSTUNREACH", "ERR_STREAM_PREMATURE_CLOSE"]) {
     const original = Object.assign(new Error("unmapped"), { code });
     assertStrictEquals(toDenoError(original), original, String(code));
   }

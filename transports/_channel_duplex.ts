@@ -41,7 +41,7 @@ export class ChannelDuplex extends Duplex {
   readonly #channel: ByteChannel;
   readonly #release: () => void;
   #pump: Promise<void> | null = null;
-  #readFailure: Error | null = null;
+  #failure: Error | null = null;
   /** {@linkcode holdReads} is in force; `#readWanted`: node asked for bytes meanwhile. */
   #readsHeld = false;
   #readWanted = false;
@@ -85,12 +85,13 @@ export class ChannelDuplex extends Duplex {
   }
 
   /**
-   * The error a read of the channel failed with (the duplex was destroyed
-   * with it), or `null`. Node's TLS socket above ends as if the peer had
-   * closed: this tells a reset from an end.
+   * The error reading or writing the channel failed with (the duplex was
+   * destroyed with it), or `null`. Node's TLS socket above ends as if the
+   * peer had closed when the connection fails under it: this tells a reset or
+   * a broken pipe from an end.
    */
-  get readFailure(): Error | null {
-    return this.#readFailure;
+  get failure(): Error | null {
+    return this.#failure;
   }
 
   /** Ends {@linkcode holdReads}, reading on if node asked for bytes meanwhile. */
@@ -133,8 +134,10 @@ export class ChannelDuplex extends Duplex {
         if (!this.push(view.subarray(0, n))) return;
       }
     } catch (err) {
-      this.#readFailure = toError(err);
-      this.destroy(this.#readFailure);
+      // Once destroyed, the read failed because `_destroy` closed the channel.
+      if (this.destroyed) return;
+      this.#failure ??= toError(err);
+      this.destroy(this.#failure);
     } finally {
       this.#pump = null;
     }
@@ -166,12 +169,24 @@ export class ChannelDuplex extends Duplex {
     } else this.#readSize = Math.max(MIN_READ_SIZE, size / 2);
   }
 
+  /**
+   * A write that fails because the duplex was destroyed meanwhile (node's TLS
+   * socket ends itself at the peer's close) fails as a broken pipe, as on a
+   * socket the peer has left, not with the cancellation of our own op.
+   */
   override _write(
     chunk: Uint8Array,
     _encoding: string,
     callback: (err?: Error | null) => void,
   ): void {
-    this.#writeAll(chunk).then(() => callback(), (err) => callback(toError(err)));
+    this.#writeAll(chunk).then(() => callback(), (err) => {
+      if (!this.destroyed) {
+        this.#failure ??= toError(err);
+        return callback(this.#failure);
+      }
+      const gone = new Deno.errors.BrokenPipe("the connection under TLS was closed");
+      callback(Object.assign(gone, { cause: err }));
+    });
   }
 
   async #writeAll(chunk: Uint8Array): Promise<void> {

@@ -15,6 +15,8 @@ const ERRORS_BY_CODE: Record<string, new (message: string) => Error> = {
   EADDRINUSE: Deno.errors.AddrInUse,
   EADDRNOTAVAIL: Deno.errors.AddrNotAvailable,
   ETIMEDOUT: Deno.errors.TimedOut,
+  // A write on a socket that was destroyed under the writer: the peer is gone.
+  ERR_STREAM_DESTROYED: Deno.errors.BrokenPipe,
 };
 
 /** How long `close()` lets the goodbye (a FIN, a TLS `close_notify`) take. */
@@ -96,10 +98,10 @@ export interface EncryptedInput {
   /** Reads it again. */
   releaseReads(): void;
   /**
-   * The error reading it failed with, or `null`: the TLS socket ends as if
-   * the peer had closed when the connection was reset under it.
+   * The error reading or writing it failed with, or `null`: the TLS socket
+   * ends as if the peer had closed when the connection fails under it.
    */
-  readonly readFailure: Error | null;
+  readonly failure: Error | null;
 }
 
 /** How many bytes may wait in a channel with an `input` before it holds the input. */
@@ -158,8 +160,8 @@ export class NodeSocketChannel implements ByteChannel {
     while (this.#chunks.length === 0) {
       if (this.#error) throw this.#error;
       if (this.#ended) {
-        // A reset under TLS is no end: the peer's last bytes may be lost.
-        const failure = this.#input?.readFailure;
+        // A reset or a broken pipe under TLS is no end: the peer's last bytes may be lost.
+        const failure = this.#input?.failure;
         if (failure) throw failure;
         return null;
       }
@@ -179,7 +181,12 @@ export class NodeSocketChannel implements ByteChannel {
   /** Node calls back once it is done with `p`, which the channel may keep until then: no copy. */
   write(p: Uint8Array): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#socket.write(p, (err) => err ? reject(toDenoError(err)) : resolve(p.length));
+      this.#socket.write(p, (err) => {
+        // A TLS socket destroyed by a reset under it fails writes with its own
+        // error: the reset is what the transport is lost with.
+        if (err) reject(this.#input?.failure ?? toDenoError(err));
+        else resolve(p.length);
+      });
     });
   }
 
