@@ -16,8 +16,11 @@ const MAX_READ_SIZE = 64 * 1024;
  * node:tls costs a connection.
  */
 const MIN_READ_SIZE = 1024;
-/** A read of at most 1/SHRINK_BELOW of its array makes the next one smaller. */
+/** A read of at most 1/SHRINK_BELOW of its array halves the next one. */
 const SHRINK_BELOW = 8;
+/** A read of at most 1/TINY_BELOW of its array makes the next one the smallest. */
+const TINY_BELOW = 64;
+const EMPTY = new Uint8Array(0);
 /**
  * Reads this large land in slabs, which bulk transfers need (an array per
  * read measured 10–25% slower); smaller ones in arrays of their own.
@@ -48,7 +51,7 @@ export class ChannelDuplex extends Duplex {
   #pendingRead: Promise<Uint8Array | null> | null;
   /** The size of the next read: a read that fills its array doubles it, a small one shrinks it. */
   #readSize = MIN_READ_SIZE;
-  #slab = new Uint8Array(0);
+  #slab = EMPTY;
   #slabOffset = 0;
 
   /**
@@ -58,7 +61,7 @@ export class ChannelDuplex extends Duplex {
    */
   constructor(
     channel: ByteChannel,
-    unread: Uint8Array = new Uint8Array(0),
+    unread: Uint8Array = EMPTY,
     pendingRead: Promise<Uint8Array | null> | null = null,
   ) {
     super();
@@ -146,7 +149,11 @@ export class ChannelDuplex extends Duplex {
   /** Where the next read lands: an array of its own, or the slab's next free part. */
   #readView(): Uint8Array {
     const size = this.#readSize;
-    if (size < SLAB_READ_SIZE) return new Uint8Array(size);
+    if (size < SLAB_READ_SIZE) {
+      // Not kept for later: node may still hold the slab's chunks, but nothing here does.
+      this.#slab = EMPTY;
+      return new Uint8Array(size);
+    }
     if (this.#slab.length - this.#slabOffset < SLAB_READ_SIZE) {
       this.#slab = new Uint8Array(SLAB_SIZE);
       this.#slabOffset = 0;
@@ -155,18 +162,16 @@ export class ChannelDuplex extends Duplex {
   }
 
   /**
-   * A small read out of the slab leaves it at once (the connection is going
-   * quiet, and its pending read must not pin a slab), then halves down.
+   * A read that fills its array doubles the next; one of an eighth or less
+   * halves it; a tiny one (a request after a transfer, or nothing much) drops
+   * to the smallest at once, so that a connection gone quiet after a bulk
+   * transfer does not pin a slab with its pending read.
    */
   #adaptReadSize(count: number, length: number): void {
     const size = this.#readSize;
     if (count === size) this.#readSize = Math.min(MAX_READ_SIZE, 2 * size);
-    else if (count > length / SHRINK_BELOW) return;
-    else if (size >= SLAB_READ_SIZE) {
-      this.#readSize = SLAB_READ_SIZE / 2;
-      this.#slab = new Uint8Array(0);
-      this.#slabOffset = 0;
-    } else this.#readSize = Math.max(MIN_READ_SIZE, size / 2);
+    else if (count <= length / TINY_BELOW) this.#readSize = MIN_READ_SIZE;
+    else if (count <= length / SHRINK_BELOW) this.#readSize = Math.max(MIN_READ_SIZE, size / 2);
   }
 
   /**

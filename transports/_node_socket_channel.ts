@@ -85,8 +85,9 @@ export interface NodeSocketChannelOptions {
    * paused again once the first read has started it: Deno's TLS socket loses
    * a peer's EOF that arrives while it is paused, and the transport would
    * never learn that the peer left. The input's reads are held once
-   * {@linkcode INPUT_HIGH} bytes wait, and released when a read has taken
-   * them all: pauseReading's kernel back-pressure, one level down.
+   * {@linkcode INPUT_HIGH} bytes wait, and released when reads have taken
+   * all but {@linkcode INPUT_LOW}: pauseReading's kernel back-pressure, one
+   * level down.
    */
   input?: EncryptedInput;
 }
@@ -104,8 +105,12 @@ export interface EncryptedInput {
   readonly failure: Error | null;
 }
 
-/** How many bytes may wait in a channel with an `input` before it holds the input. */
+/**
+ * How many bytes may wait in a channel with an `input` before it holds the
+ * input, and how few before it reads on.
+ */
 const INPUT_HIGH = 64 * 1024;
+const INPUT_LOW = 16 * 1024;
 
 /**
  * Node pushes chunks; the channel pauses the socket until a read wants them
@@ -169,12 +174,19 @@ export class NodeSocketChannel implements ByteChannel {
       this.#input?.releaseReads();
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
-    const chunk = this.#chunks[0];
-    const n = Math.min(chunk.length, p.length);
-    p.set(chunk.subarray(0, n));
-    if (n === chunk.length) this.#chunks.shift();
-    else this.#chunks[0] = chunk.subarray(n);
+    // As many waiting chunks as fit: node's TLS socket hands over one record at a time.
+    let n = 0;
+    while (n < p.length && this.#chunks.length > 0) {
+      const chunk = this.#chunks[0];
+      const taken = Math.min(chunk.length, p.length - n);
+      p.set(taken === chunk.length ? chunk : chunk.subarray(0, taken), n);
+      if (taken === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(taken);
+      n += taken;
+    }
     this.#waiting -= n;
+    // Read on under TLS before the last chunk is taken, so that the input keeps flowing.
+    if (this.#waiting <= INPUT_LOW) this.#input?.releaseReads();
     return n;
   }
 
