@@ -87,16 +87,6 @@ export class ChannelDuplex extends Duplex {
     this.#readsHeld = true;
   }
 
-  /**
-   * The error reading or writing the channel failed with (the duplex was
-   * destroyed with it), or `null`. Node's TLS socket above ends as if the
-   * peer had closed when the connection fails under it: this tells a reset or
-   * a broken pipe from an end.
-   */
-  get failure(): Error | null {
-    return this.#failure;
-  }
-
   /** Ends {@linkcode holdReads}, reading on if node asked for bytes meanwhile. */
   releaseReads(): void {
     if (!this.#readsHeld) return;
@@ -105,6 +95,16 @@ export class ChannelDuplex extends Duplex {
       this.#readWanted = false;
       this._read();
     }
+  }
+
+  /**
+   * The error reading or writing the channel failed with (the duplex was
+   * destroyed with it), or `null`. Node's TLS socket above ends as if the
+   * peer had closed when the connection fails under it: this tells a reset or
+   * a broken pipe from an end.
+   */
+  get failure(): Error | null {
+    return this.#failure;
   }
 
   async #pumpReads(): Promise<void> {
@@ -175,9 +175,10 @@ export class ChannelDuplex extends Duplex {
   }
 
   /**
-   * A write that fails because the duplex was destroyed meanwhile (node's TLS
-   * socket ends itself at the peer's close) fails as a broken pipe, as on a
-   * socket the peer has left, not with the cancellation of our own op.
+   * A write that fails is the duplex's {@linkcode failure}; one that fails
+   * because the duplex was destroyed meanwhile (node's TLS socket ends itself
+   * at the peer's close) fails as a broken pipe, as on a socket the peer has
+   * left, not with the cancellation of our own op.
    */
   override _write(
     chunk: Uint8Array,
