@@ -260,6 +260,42 @@ Deno.test("TLS: a peer that resets while the server is paused is ConnectionReset
   await shutdown(server);
 });
 
+Deno.test("TLS: a node:tls server's dataReceived gets plain arrays that are all their own memory", async () => {
+  const SIZE = 256 * 1024;
+  const chunks: Uint8Array[] = [];
+  const lost = Promise.withResolvers<Error | null>();
+  const server = await loop.createServer(
+    () => ({
+      dataReceived: (data: Uint8Array) => chunks.push(data),
+      connectionLost: (exc: Error | null) => lost.resolve(exc),
+    }),
+    "127.0.0.1",
+    0,
+    { ssl: SERVER_TLS },
+  );
+  const conn = await Deno.connectTls({
+    hostname: "localhost",
+    port: portOf(server),
+    caCerts: [CA],
+  });
+  const data = pattern(SIZE);
+  for (let sent = 0; sent < SIZE;) sent += await conn.write(data.subarray(sent));
+  await conn.closeWrite();
+  while (await conn.read(new Uint8Array(1024)) !== null) { /* until the server closes */ }
+  conn.close();
+  assertEquals(await withTimeout(lost.promise, WAIT_MS, "connectionLost"), null);
+  // Handed over from node without a copy, but never as a Buffer (whose slice is a view).
+  for (const chunk of chunks) {
+    assertStrictEquals(Object.getPrototypeOf(chunk), Uint8Array.prototype);
+    assertEquals([chunk.byteOffset, chunk.buffer.byteLength], [0, chunk.length]);
+  }
+  const received = new Uint8Array(SIZE);
+  let offset = 0;
+  for (const chunk of chunks) received.set(chunk, (offset += chunk.length) - chunk.length);
+  assertEquals([offset, received], [SIZE, data]);
+  await shutdown(server);
+});
+
 Deno.test("TLS: a hostname mismatch rejects createConnection with InvalidData", async () => {
   const captured = captureExceptions();
   try {

@@ -71,6 +71,16 @@ export async function connectFrom(
   }];
 }
 
+/**
+ * A node chunk (a `Buffer`, whose `slice` is a view) as a plain `Uint8Array`
+ * that is all of its memory: a view when the chunk has its memory to itself,
+ * as node's chunks have under Deno, else a copy.
+ */
+function plainArray(chunk: Uint8Array): Uint8Array {
+  const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+  return whole ? new Uint8Array(chunk.buffer) : new Uint8Array(chunk);
+}
+
 /** How a {@linkcode NodeSocketChannel} treats its socket. */
 export interface NodeSocketChannelOptions {
   /** Whether `closeWrite` half-closes; a TLS socket cannot (default true). */
@@ -162,18 +172,7 @@ export class NodeSocketChannel implements ByteChannel {
   }
 
   async read(p: Uint8Array): Promise<number | null> {
-    while (this.#chunks.length === 0) {
-      if (this.#error) throw this.#error;
-      if (this.#ended) {
-        // A reset or a broken pipe under TLS is no end: the peer's last bytes may be lost.
-        const failure = this.#input?.failure;
-        if (failure) throw failure;
-        return null;
-      }
-      this.#socket.resume();
-      this.#input?.releaseReads();
-      await new Promise<void>((resolve) => this.#wake = resolve);
-    }
+    if (!await this.#chunkReady()) return null;
     // As many waiting chunks as fit: node's TLS socket hands over one record at a time.
     let n = 0;
     while (n < p.length && this.#chunks.length > 0) {
@@ -184,10 +183,42 @@ export class NodeSocketChannel implements ByteChannel {
       else this.#chunks[0] = chunk.subarray(taken);
       n += taken;
     }
-    this.#waiting -= n;
-    // Read on under TLS before the last chunk is taken, so that the input keeps flowing.
-    if (this.#waiting <= INPUT_LOW) this.#input?.releaseReads();
+    this.#taken(n);
     return n;
+  }
+
+  /**
+   * The next chunk node delivered, handed over: node never reuses a chunk it
+   * emitted, so the transport needs no read buffer of its own and makes no copy.
+   */
+  async readOwned(): Promise<Uint8Array | null> {
+    if (!await this.#chunkReady()) return null;
+    const chunk = this.#chunks.shift()!;
+    this.#taken(chunk.length);
+    return plainArray(chunk);
+  }
+
+  /** Waits until a chunk is there (`true`) or the stream has ended (`false`). */
+  async #chunkReady(): Promise<boolean> {
+    while (this.#chunks.length === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#ended) {
+        // A reset or a broken pipe under TLS is no end: the peer's last bytes may be lost.
+        const failure = this.#input?.failure;
+        if (failure) throw failure;
+        return false;
+      }
+      this.#socket.resume();
+      this.#input?.releaseReads();
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+    return true;
+  }
+
+  /** `count` bytes were read: under TLS, read on before the last chunk is taken. */
+  #taken(count: number): void {
+    this.#waiting -= count;
+    if (this.#waiting <= INPUT_LOW) this.#input?.releaseReads();
   }
 
   /** Node calls back once it is done with `p`, which the channel may keep until then: no copy. */
