@@ -6,7 +6,8 @@
  *   library over `node:net` accepts; the library over the runtime's native TCP
  *   handles, and those handles bare, see `_native_prototype.ts`); prints its
  *   port (a path for Unix), serves until stdin closes.
- * - `bulk aio|raw PORT`: receives until EOF from PORT; prints bytes/s.
+ * - `bulk aio|raw|copy PORT`: receives until EOF from PORT; prints bytes/s
+ *   (`copy` copies each chunk out of the reused buffer, as `dataReceived`'s ownership needs).
  * - `udp aio|raw ROUNDTRIPS`: 100-byte datagram ping-pong in this process;
  *   prints round trips/s (`raw` is `Deno.listenDatagram` with reused buffers,
  *   needs `--unstable-net`; `aio` runs on it too under `--unstable-net`).
@@ -137,7 +138,10 @@ async function bulk(kind: string, port: number): Promise<void> {
   } else {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const buffer = new Uint8Array(256 * 1024);
-    for (let n; (n = await conn.read(buffer)) !== null;) total += n;
+    if (kind === "copy") {
+      // What dataReceived's ownership costs at the least: each chunk copied out to memory of its own.
+      for (let n; (n = await conn.read(buffer)) !== null;) total += buffer.slice(0, n).length;
+    } else for (let n; (n = await conn.read(buffer)) !== null;) total += n;
     conn.close();
   }
   console.log(total / ((performance.now() - start) / 1000));

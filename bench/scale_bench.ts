@@ -195,6 +195,7 @@ async function row(
   }
   console.log(`${title} (${lowerIsBetter ? "lower" : "higher"} is better)`);
   const mine = best.get(ours.name);
+  const width = Math.max(...all.map(({ name }) => name.length));
   for (const { name, cmd } of all) {
     if (cmd === null) {
       console.log(`  ${name}: skipped (not installed)`);
@@ -205,7 +206,7 @@ async function row(
     const ratio = name === ours.name || mine === undefined
       ? ""
       : `   library/${name} = ${(mine / value).toFixed(2)}x`;
-    console.log(`  ${name.padEnd(22)} ${format(value).padStart(14)}${ratio}`);
+    console.log(`  ${name.padEnd(width)} ${format(value).padStart(10)}${ratio}`);
   }
 }
 
@@ -274,7 +275,9 @@ if (import.meta.main) {
         peer("node:net (node)", [node, `${peers}bulk_receiver.mjs`]),
         peer("uvloop", [uvloopPython, `${peers}bulk_receiver.py`, "uvloop"]),
         peer("asyncio", [python, `${peers}bulk_receiver.py`]),
+        peer("node:net (deno)", run(`${peers}bulk_receiver.mjs`)),
         peer("raw Deno read, reused", run(child, "bulk", "raw")),
+        peer("raw Deno read, copied out", run(child, "bulk", "copy")),
       ],
       bulk,
       gbs,
