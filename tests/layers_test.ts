@@ -15,8 +15,7 @@ const LAYERS: [name: string, prefixes: string[]][] = [
   ["errors and internal helpers", ["errors.ts", "_util/"]],
   ["transports", ["transports/"]],
   ["protocols", ["protocols/"]],
-  // loop/_tls.ts is the TLS endpoint; it is on its way to loop/endpoints/.
-  ["endpoint factories", ["loop/endpoints/", "loop/_tls.ts"]],
+  ["endpoint factories", ["loop/endpoints/"]],
   ["event loop facade, futures and Server", ["loop/"]],
   ["public entry points", ["mod.ts", "testing.ts", "testing/"]],
 ];
