@@ -15,7 +15,8 @@
  *   `--unstable-net`, on `Deno.listenDatagram`, and without, on `node:dgram`).
  *
  * Run: `deno task bench:scale [COUNT] [ROWS]` (COUNT default 10,000, needs `ulimit -n`
- * above it; ROWS a subset of `storm,bulk,udp,unix,tls`); `SCALE_PEERS=regex` picks peers.
+ * above it; ROWS a subset of `storm,bulk,udp,unix,tls`); `SCALE_PEERS=regex` picks peers,
+ * `SCALE_IDLE_SECONDS` sets how long connections idle before the RSS is read.
  */
 
 const COUNT = Number(Deno.args[0] ?? 10_000);
@@ -24,6 +25,13 @@ const COUNT = Number(Deno.args[0] ?? 10_000);
  * (default `storm,bulk,udp`; `unix` and `tls` measure idle memory over those).
  */
 const ROWS = (Deno.args[1] ?? "storm,bulk,udp").split(",");
+/**
+ * How long the connections stay idle before the server's RSS is read, in
+ * seconds (`SCALE_IDLE_SECONDS`, default 0.5): V8 gives back the young
+ * generation an accept storm grew only after some quiet seconds (40 is enough here).
+ */
+const IDLE_MS = 1000 * Number(Deno.env.get("SCALE_IDLE_SECONDS") ?? 0.5);
+if (!(IDLE_MS >= 0)) throw new RangeError("SCALE_IDLE_SECONDS must be a number of seconds ≥ 0");
 /** Only the peers whose name matches this (the library always runs). */
 const ONLY = new RegExp(Deno.env.get("SCALE_PEERS") ?? "");
 const BULK = 1024 ** 3;
@@ -125,7 +133,7 @@ async function storm(cmd: string[], kind = "tcp"): Promise<StormResult> {
     ]);
     try {
       const times = JSON.parse(await client.line());
-      await settle(500);
+      await settle(IDLE_MS);
       const grown = rss(server.process.pid) - baseline;
       return { bytesPerConnection: grown / COUNT, seconds: times.total };
     } finally {
@@ -244,7 +252,9 @@ if (import.meta.main) {
   if (ROWS.includes("storm")) {
     await stormRow(
       "bytesPerConnection",
-      `idle server RSS per connection (${COUNT} connections, each echoed 100 B once)`,
+      `idle server RSS per connection (${COUNT} connections, each echoed 100 B once, then idle ${
+        IDLE_MS / 1000
+      } s)`,
       kib,
     );
     await stormRow("seconds", `${COUNT} connections opened, then one 100 B echo on each`, secs);
@@ -252,7 +262,9 @@ if (import.meta.main) {
   for (const kind of ["unix", "tls"]) {
     if (!ROWS.includes(kind)) continue;
     await row(
-      `idle server RSS per ${kind} connection (${COUNT} connections, each echoed 100 B once)`,
+      `idle server RSS per ${kind} connection (${COUNT} connections, each echoed 100 B once, then idle ${
+        IDLE_MS / 1000
+      } s)`,
       peer("library", run(child, "echo", `aio-${kind}`)),
       [
         peer(`node:${kind === "tls" ? "tls" : "net"} (node)`, [
